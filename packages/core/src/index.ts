@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './encoding.js';
+export * from './crypto.js';
+export * from './hashes.js';
