@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The app's Prometheus metrics, in a registry of its own (no global state). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'logproof_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'logproof_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly eventsAppended = new Counter({
+    name: 'logproof_events_appended_total',
+    help: 'Events durably appended',
+    registers: [this.registry],
+  });
+  readonly commitSize = new Histogram({
+    name: 'logproof_commit_events',
+    help: 'Events per group commit',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+    registers: [this.registry],
+  });
+  readonly commitTime = new Histogram({
+    name: 'logproof_commit_duration_seconds',
+    help: 'Duration of one group commit (compute, sign, write, fsync)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'logproof_batch_request_events',
+    help: 'Events per POST /v1/events/batch request',
+    buckets: [1, 10, 50, 100, 250, 500, 1000],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordCommit(events: number, durationMs: number): void {
+    this.eventsAppended.inc(events);
+    this.commitSize.observe(events);
+    this.commitTime.observe(durationMs / 1000);
+  }
+}
+
+export default fp(
+  async function metricsPlugin(app: FastifyInstance, options: { metrics: Metrics }) {
+    const { metrics } = options;
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
+      metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      void reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  },
+  { name: 'logproof-metrics' },
+);

@@ -1,0 +1,281 @@
+import {
+  MerkleFrontier,
+  bytesToBase64,
+  bytesToHex,
+  buildEntry,
+  canonicalJson,
+  chainHash,
+  formatTimestamp,
+  leafHash,
+  readerFromMap,
+  signCheckpoint,
+  utf8Encode,
+  type CryptoProvider,
+  type NormalizedEvent,
+  type NoteSigner,
+  type StoredEvent,
+} from '@logproof/core';
+import { newId } from '../ids.js';
+import type {
+  EventRecord,
+  IdempotencyRecord,
+  LogWrite,
+  OrgRecord,
+  StoredTreeHash,
+} from '../store/records.js';
+import { StoreConflictError, type LockedLog, type Store } from '../store/store.js';
+
+/** One event waiting to be appended. */
+export interface AppendItem {
+  readonly org: OrgRecord;
+  readonly signer: NoteSigner;
+  readonly event: NormalizedEvent;
+}
+
+/** One request's worth of items, committed all together or not at all. */
+export interface AppendRequest {
+  readonly projectId: string;
+  readonly items: readonly AppendItem[];
+  /**
+   * Idempotency records to write with the events; `eventIds` holds, per
+   * record, the positions in `items` (or already-known event ids) that the
+   * record names, resolved to ids inside the commit.
+   */
+  readonly idempotency: ReadonlyArray<{
+    readonly key: string;
+    readonly requestHash: string;
+    readonly eventIds: ReadonlyArray<string | number>;
+  }>;
+}
+
+interface Pending {
+  readonly request: AppendRequest;
+  resolve(events: StoredEvent[]): void;
+  reject(error: unknown): void;
+}
+
+export interface AppendQueueOptions {
+  readonly store: Store;
+  readonly crypto: CryptoProvider;
+  readonly maxCommitEvents: number;
+  readonly clock?: () => number;
+  /** Called after each commit with its size and duration, for metrics. */
+  readonly onCommit?: (events: number, durationMs: number) => void;
+}
+
+/**
+ * The append path (group commit). Requests that arrive while a commit runs
+ * wait in the queue; the next commit takes all of them (up to
+ * maxCommitEvents) in one database transaction: one lock round, one fsync,
+ * one signed checkpoint per org for the whole group. A request is answered
+ * only after its transaction committed.
+ *
+ * Chain positions are assigned from the log head read under the database
+ * lock, never from memory, so several processes can share one database. The
+ * Merkle frontier is cached per org and reloaded when another process moved
+ * the head.
+ */
+export class AppendQueue {
+  readonly #pending: Pending[] = [];
+  readonly #frontiers = new Map<string, MerkleFrontier>();
+  #draining: Promise<void> | null = null;
+  readonly #clock: () => number;
+
+  constructor(private readonly options: AppendQueueOptions) {
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  /** Appends the request's items; resolves with the stored events, in item order. */
+  submit(request: AppendRequest): Promise<StoredEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ request, resolve, reject });
+      // setImmediate, not a microtask: let the requests already read from the
+      // sockets in this turn of the event loop join the same commit.
+      this.#draining ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
+    });
+  }
+
+  /** Resolves once every request submitted so far has been committed or failed. */
+  async drained(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const group: Pending[] = [];
+        let events = 0;
+        while (this.#pending.length > 0) {
+          const size = this.#pending[0]!.request.items.length;
+          if (group.length > 0 && events + size > this.options.maxCommitEvents) break;
+          group.push(this.#pending.shift()!);
+          events += size;
+        }
+        await this.#commitGroup(group);
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  async #commitGroup(group: Pending[]): Promise<void> {
+    try {
+      const results = await this.#commit(group.map((p) => p.request));
+      group.forEach((p, i) => p.resolve(results[i]!));
+    } catch (error) {
+      if (error instanceof StoreConflictError && group.length > 1) {
+        // One request's idempotency key was taken by another process; commit
+        // the others alone so that only the conflicting request fails.
+        for (const p of group) {
+          try {
+            p.resolve((await this.#commit([p.request]))[0]!);
+          } catch (e) {
+            p.reject(e);
+          }
+        }
+        return;
+      }
+      for (const p of group) p.reject(error);
+    }
+  }
+
+  async #commit(requests: readonly AppendRequest[]): Promise<StoredEvent[][]> {
+    const started = performance.now();
+    const targets = new Map<string, number>();
+    for (const r of requests) {
+      for (const item of r.items) {
+        targets.set(item.org.id, this.#frontiers.get(item.org.id)?.size ?? -1);
+      }
+    }
+    const { store, crypto } = this.options;
+    let eventCount = 0;
+    const { results, frontiers } = await store.append(
+      [...targets].map(([orgId, knownTreeSize]) => ({ orgId, knownTreeSize })),
+      (locked) => {
+        const now = this.#clock();
+        const createdAt = formatTimestamp(now);
+        const logs = new Map<string, LogState>();
+        const logOf = (item: AppendItem): LogState => {
+          let log = logs.get(item.org.id);
+          if (!log) {
+            log = openLog(item, locked.get(item.org.id), this.#frontiers.get(item.org.id), crypto);
+            logs.set(item.org.id, log);
+          }
+          return log;
+        };
+        const idempotency: IdempotencyRecord[] = [];
+        const results = requests.map((request) => {
+          const stored = request.items.map((item) => {
+            const log = logOf(item);
+            const id = newId('evt', now);
+            const entry = buildEntry(item.event, {
+              id,
+              org: item.org.id,
+              orgExternalId: item.org.externalId,
+              chainIndex: log.frontier.size,
+              createdAt,
+            });
+            const canonical = canonicalJson(entry);
+            const bytes = utf8Encode(canonical);
+            const leaf = leafHash(bytes, crypto);
+            const hash = chainHash(log.headHash, leaf, crypto);
+            const signature = item.signer.sign(bytes);
+            log.events.push({
+              id,
+              projectId: request.projectId,
+              orgId: item.org.id,
+              chainIndex: entry.chain_index,
+              canonical,
+              leafHash: leaf,
+              hash,
+              previousHash: log.headHash,
+              signature,
+              keyId: item.signer.keyIdHex,
+              action: entry.action,
+              actorId: entry.actor.id,
+              actorType: entry.actor.type,
+              occurredAt: Date.parse(entry.occurred_at),
+              createdAt: now,
+              outcome: entry.outcome,
+              entryType: entry.entry_type,
+              targets: entry.targets.map((t) => ({ type: t.type, id: t.id })),
+            });
+            for (const h of log.frontier.append(leaf)) log.treeHashes.push(h);
+            const event: StoredEvent = {
+              ...entry,
+              leaf_hash: bytesToHex(leaf),
+              hash: bytesToHex(hash),
+              previous_hash: bytesToHex(log.headHash),
+              signature: bytesToBase64(signature),
+              key_id: item.signer.keyIdHex,
+            };
+            log.headHash = hash;
+            return event;
+          });
+          for (const rec of request.idempotency) {
+            idempotency.push({
+              projectId: request.projectId,
+              key: rec.key,
+              requestHash: rec.requestHash,
+              eventIds: rec.eventIds.map((ref) => (typeof ref === 'number' ? stored[ref]!.id : ref)),
+              createdAt: now,
+            });
+          }
+          eventCount += stored.length;
+          return stored;
+        });
+        const writes: LogWrite[] = [];
+        for (const [orgId, log] of logs) {
+          const rootHash = log.frontier.root();
+          const note = signCheckpoint(
+            { origin: log.signer.name, treeSize: log.frontier.size, rootHash, extensions: [] },
+            log.signer,
+          );
+          writes.push({
+            orgId,
+            events: log.events,
+            treeHashes: log.treeHashes,
+            checkpoint: {
+              orgId,
+              treeSize: log.frontier.size,
+              rootHash,
+              note,
+              keyId: log.signer.keyIdHex,
+              createdAt: now,
+            },
+            head: { treeSize: log.frontier.size, headHash: log.headHash, rootHash },
+          });
+        }
+        const frontiers = new Map([...logs].map(([orgId, log]) => [orgId, log.frontier]));
+        return { logs: writes, idempotency, result: { results, frontiers } };
+      },
+    );
+    // Only a committed frontier may be cached: a rolled-back one would fork.
+    for (const [orgId, frontier] of frontiers) this.#frontiers.set(orgId, frontier);
+    this.options.onCommit?.(eventCount, performance.now() - started);
+    return results;
+  }
+}
+
+interface LogState {
+  readonly frontier: MerkleFrontier;
+  readonly signer: NoteSigner;
+  headHash: Uint8Array;
+  readonly events: EventRecord[];
+  readonly treeHashes: StoredTreeHash[];
+}
+
+function openLog(
+  item: AppendItem,
+  locked: LockedLog | undefined,
+  cached: MerkleFrontier | undefined,
+  crypto: CryptoProvider,
+): LogState {
+  if (!locked) throw new Error(`append: org ${item.org.id} was not locked`);
+  const { head, frontier } = locked;
+  const tree =
+    frontier === null && cached !== undefined && cached.size === head.treeSize
+      ? cached.clone()
+      : MerkleFrontier.fromHashes(head.treeSize, readerFromMap(frontier ?? new Map()), crypto);
+  return { frontier: tree, signer: item.signer, headHash: head.headHash, events: [], treeHashes: [] };
+}

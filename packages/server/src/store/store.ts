@@ -1,0 +1,107 @@
+import type {
+  ApiKeyRecord,
+  AppendWrite,
+  CheckpointRecord,
+  EventRecord,
+  IdempotencyRecord,
+  LogHead,
+  OrgKeyRecord,
+  OrgRecord,
+  ProjectRecord,
+} from './records.js';
+
+/** One org log an append touches, with the size of the caller's cached Merkle frontier (or -1). */
+export interface AppendTarget {
+  readonly orgId: string;
+  readonly knownTreeSize: number;
+}
+
+/** An org's log as the store found it under the lock. */
+export interface LockedLog {
+  readonly head: LogHead;
+  /**
+   * The stored tree hashes `MerkleFrontier.indexesFor(head.treeSize)` when the
+   * caller's `knownTreeSize` did not match the head; null when it did.
+   */
+  readonly frontier: ReadonlyMap<number, Uint8Array> | null;
+}
+
+/**
+ * Builds one group commit from the log heads read under their locks.
+ * MUST be synchronous and pure (no I/O): it runs inside the transaction.
+ */
+export type AppendBuilder<T> = (logs: ReadonlyMap<string, LockedLog>) => AppendWrite<T>;
+
+/** Raised by a store when a unique constraint rejects a write. */
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+  constructor(
+    readonly constraint: 'idempotency' | 'org_external_id' | 'other',
+    options?: { cause?: unknown },
+  ) {
+    super(`unique constraint violated: ${constraint}`, options);
+  }
+}
+
+/**
+ * The persistence port. Both adapters (SQLite, PostgreSQL) pass the same
+ * contract suite (test/store-contract.ts).
+ *
+ * Durability: every write method MUST NOT resolve until its transaction is
+ * durably committed. Concurrency: `append` MUST serialise appends to one org
+ * across every process sharing the database (a lock on the org's row in the
+ * database, never only in memory), so chain indexes are dense and never reused.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Applies pending versioned migrations; safe to call from several processes at once. */
+  migrate(): Promise<{ applied: number[] }>;
+  /** Resolves when the database answers and every migration is applied. */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+
+  countProjects(): Promise<number>;
+  insertProject(project: ProjectRecord): Promise<void>;
+  getProject(id: string): Promise<ProjectRecord | null>;
+
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(projectId: string): Promise<ApiKeyRecord[]>;
+  /** Sets revoked_at once; returns the key as stored, or null when not in the project. */
+  revokeApiKey(projectId: string, id: string, at: number): Promise<ApiKeyRecord | null>;
+
+  /**
+   * Creates the org with its first signing key and its size-0 checkpoint, in
+   * one transaction. When the project already has that external id, nothing
+   * is written and the existing org is returned with `created: false`.
+   */
+  createOrg(
+    org: OrgRecord,
+    key: OrgKeyRecord,
+    checkpoint: CheckpointRecord,
+  ): Promise<{ org: OrgRecord; created: boolean }>;
+  /** Looks an org up by id or by external id, within one project. */
+  findOrg(projectId: string, idOrExternalId: string): Promise<OrgRecord | null>;
+  getOrgById(orgId: string): Promise<OrgRecord | null>;
+  listOrgs(projectId: string, options: { limit: number; afterId?: string }): Promise<OrgRecord[]>;
+  listOrgKeys(orgId: string): Promise<OrgKeyRecord[]>;
+
+  /**
+   * In ONE transaction: locks the log head of every target org (in ascending
+   * org id order, so that two writers never deadlock), calls `build`, writes
+   * what it returns, moves each head (only from the head it locked) and
+   * commits. The frontier hashes of a target are loaded only when its
+   * `knownTreeSize` differs from its head. Throws
+   * StoreConflictError('idempotency') when an idempotency key was taken
+   * concurrently; nothing at all is written then, nor when `build` throws.
+   */
+  append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T>;
+
+  getEvent(projectId: string, eventId: string): Promise<EventRecord | null>;
+  /** Events by id within a project, in the order of `ids` (missing ones skipped). */
+  getEventsByIds(projectId: string, ids: readonly string[]): Promise<EventRecord[]>;
+  readTreeHashes(orgId: string, indexes: readonly number[]): Promise<Map<number, Uint8Array>>;
+  latestCheckpoint(orgId: string): Promise<CheckpointRecord | null>;
+  findIdempotency(projectId: string, keys: readonly string[]): Promise<IdempotencyRecord[]>;
+}

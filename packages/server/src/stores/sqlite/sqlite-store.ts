@@ -1,0 +1,486 @@
+import Database from 'better-sqlite3';
+import { MerkleFrontier } from '@logproof/core';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  ApiKeyRecord,
+  CheckpointRecord,
+  EventRecord,
+  IdempotencyRecord,
+  LogHead,
+  LogWrite,
+  OrgKeyRecord,
+  OrgRecord,
+  ProjectRecord,
+  Scope,
+} from '../../store/records.js';
+import {
+  StoreConflictError,
+  type AppendBuilder,
+  type AppendTarget,
+  type LockedLog,
+  type Store,
+} from '../../store/store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+// better-sqlite3 is synchronous. Each transaction here runs to completion
+// without yielding, so no other request can slip a statement into it; that is
+// what makes the embedded store safe without a connection pool.
+
+type Row = Record<string, unknown>;
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || error.code === 'SQLITE_CONSTRAINT_UNIQUE')
+  );
+}
+
+function toOrg(row: Row): OrgRecord {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    externalId: row.external_id as string,
+    name: row.name as string,
+    metadata: JSON.parse(row.metadata as string) as Record<string, string>,
+    createdAt: row.created_at as number,
+    treeSize: row.tree_size as number,
+    headHash: row.head_hash as Uint8Array,
+    rootHash: row.root_hash as Uint8Array,
+  };
+}
+
+function toApiKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    name: row.name as string,
+    prefix: row.prefix as string,
+    secretHash: row.secret_hash as string,
+    scopes: JSON.parse(row.scopes as string) as Scope[],
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+function toOrgKey(row: Row): OrgKeyRecord {
+  return {
+    orgId: row.org_id as string,
+    keyId: row.key_id as string,
+    publicKey: row.public_key as Uint8Array,
+    sealedSeed: row.sealed_seed as Uint8Array,
+    createdAt: row.created_at as number,
+    retiredAt: (row.retired_at as number | null) ?? null,
+  };
+}
+
+function toCheckpoint(row: Row): CheckpointRecord {
+  return {
+    orgId: row.org_id as string,
+    treeSize: row.tree_size as number,
+    rootHash: row.root_hash as Uint8Array,
+    note: row.note as string,
+    keyId: row.key_id as string,
+    createdAt: row.created_at as number,
+  };
+}
+
+function toEvent(row: Row, targets: EventRecord['targets']): EventRecord {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    orgId: row.org_id as string,
+    chainIndex: row.chain_index as number,
+    canonical: row.canonical as string,
+    leafHash: row.leaf_hash as Uint8Array,
+    hash: row.hash as Uint8Array,
+    previousHash: row.previous_hash as Uint8Array,
+    signature: row.signature as Uint8Array,
+    keyId: row.key_id as string,
+    action: row.action as string,
+    actorId: row.actor_id as string,
+    actorType: row.actor_type as string,
+    occurredAt: row.occurred_at as number,
+    createdAt: row.created_at as number,
+    outcome: row.outcome as string,
+    entryType: row.entry_type as string,
+    targets,
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function prepareStatements(db: Database.Database) {
+  return {
+    countProjects: db.prepare('SELECT count(*) AS n FROM projects'),
+    insertProject: db.prepare('INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)'),
+    getProject: db.prepare('SELECT * FROM projects WHERE id = ?'),
+    insertApiKey: db.prepare(
+      'INSERT INTO api_keys (id, project_id, name, prefix, secret_hash, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    findApiKey: db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?'),
+    listApiKeys: db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at, id'),
+    revokeApiKey: db.prepare(
+      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE project_id = ? AND id = ?',
+    ),
+    getApiKey: db.prepare('SELECT * FROM api_keys WHERE project_id = ? AND id = ?'),
+    insertOrg: db.prepare(
+      'INSERT INTO orgs (id, project_id, external_id, name, metadata, created_at, tree_size, head_hash, root_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    findOrgByExternalId: db.prepare('SELECT * FROM orgs WHERE project_id = ? AND external_id = ?'),
+    findOrgById: db.prepare('SELECT * FROM orgs WHERE project_id = ? AND id = ?'),
+    getOrgById: db.prepare('SELECT * FROM orgs WHERE id = ?'),
+    listOrgs: db.prepare('SELECT * FROM orgs WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?'),
+    insertOrgKey: db.prepare(
+      'INSERT INTO org_keys (org_id, key_id, public_key, sealed_seed, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    listOrgKeys: db.prepare('SELECT * FROM org_keys WHERE org_id = ? ORDER BY created_at, key_id'),
+    head: db.prepare('SELECT tree_size, head_hash, root_hash FROM orgs WHERE id = ?'),
+    updateHead: db.prepare(
+      'UPDATE orgs SET tree_size = ?, head_hash = ?, root_hash = ? WHERE id = ? AND tree_size = ?',
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO events (org_id, chain_index, id, project_id, canonical, leaf_hash, hash, previous_hash,
+         signature, key_id, action, actor_id, actor_type, occurred_at, created_at, outcome, entry_type)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertTarget: db.prepare(
+      'INSERT INTO event_targets (org_id, chain_index, position, target_type, target_id) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertTreeHash: db.prepare('INSERT INTO tree_hashes (org_id, idx, hash) VALUES (?, ?, ?)'),
+    insertCheckpoint: db.prepare(
+      'INSERT INTO checkpoints (org_id, tree_size, root_hash, note, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertIdempotency: db.prepare(
+      'INSERT INTO idempotency_keys (project_id, key, request_hash, event_ids, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getEvent: db.prepare('SELECT * FROM events WHERE id = ? AND project_id = ?'),
+    getTargets: db.prepare(
+      'SELECT target_type, target_id FROM event_targets WHERE org_id = ? AND chain_index = ? ORDER BY position',
+    ),
+    readTreeHash: db.prepare('SELECT hash FROM tree_hashes WHERE org_id = ? AND idx = ?'),
+    latestCheckpoint: db.prepare(
+      'SELECT * FROM checkpoints WHERE org_id = ? ORDER BY tree_size DESC LIMIT 1',
+    ),
+    findIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE project_id = ? AND key = ?'),
+  };
+}
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:'. */
+  readonly filename: string;
+}
+
+/** The embedded default store: one SQLite file, WAL, synchronous=FULL. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly #db: Database.Database;
+  #stmts: Statements | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+    this.#db = new Database(options.filename);
+    this.#db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk (WAL fsynced) before better-sqlite3 returns,
+    // so nothing we acknowledge can be lost to a crash or power cut.
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('busy_timeout = 10000');
+    this.#db.pragma('foreign_keys = ON');
+  }
+
+  /** Statements are prepared on first use, after migrations made the tables. */
+  get #s(): Statements {
+    this.#stmts ??= prepareStatements(this.#db);
+    return this.#stmts;
+  }
+
+  async migrate(): Promise<{ applied: number[] }> {
+    const db = this.#db;
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+    );
+    const applied: number[] = [];
+    // IMMEDIATE: a second process migrating the same file waits for the lock,
+    // then sees the versions already applied.
+    db.transaction(() => {
+      const done = new Set(
+        (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map(
+          (r) => r.version as number,
+        ),
+      );
+      for (const m of SQLITE_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        db.exec(m.sql);
+        db.prepare(
+          'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+        ).run(m.version, m.name, Date.now());
+        applied.push(m.version);
+      }
+    }).immediate();
+    return { applied };
+  }
+
+  async checkReady(): Promise<void> {
+    const row = this.#db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as
+      Row | undefined;
+    const latest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+    if (row?.v !== latest)
+      throw new Error(`migrations pending: at ${String(row?.v)}, want ${latest}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  async countProjects(): Promise<number> {
+    return (this.#s.countProjects.get() as Row).n as number;
+  }
+
+  async insertProject(p: ProjectRecord): Promise<void> {
+    this.#s.insertProject.run(p.id, p.name, p.createdAt);
+  }
+
+  async getProject(id: string): Promise<ProjectRecord | null> {
+    const row = this.#s.getProject.get(id) as Row | undefined;
+    return row
+      ? { id: row.id as string, name: row.name as string, createdAt: row.created_at as number }
+      : null;
+  }
+
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    this.#s.insertApiKey.run(
+      k.id,
+      k.projectId,
+      k.name,
+      k.prefix,
+      k.secretHash,
+      JSON.stringify(k.scopes),
+      k.createdAt,
+      k.revokedAt,
+    );
+  }
+
+  async findApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null> {
+    const row = this.#s.findApiKey.get(secretHash) as Row | undefined;
+    return row ? toApiKey(row) : null;
+  }
+
+  async listApiKeys(projectId: string): Promise<ApiKeyRecord[]> {
+    return (this.#s.listApiKeys.all(projectId) as Row[]).map(toApiKey);
+  }
+
+  async revokeApiKey(projectId: string, id: string, at: number): Promise<ApiKeyRecord | null> {
+    this.#s.revokeApiKey.run(at, projectId, id);
+    const row = this.#s.getApiKey.get(projectId, id) as Row | undefined;
+    return row ? toApiKey(row) : null;
+  }
+
+  async createOrg(
+    org: OrgRecord,
+    key: OrgKeyRecord,
+    checkpoint: CheckpointRecord,
+  ): Promise<{ org: OrgRecord; created: boolean }> {
+    const s = this.#s;
+    return this.#db
+      .transaction(() => {
+        const existing = s.findOrgByExternalId.get(org.projectId, org.externalId) as
+          Row | undefined;
+        if (existing) return { org: toOrg(existing), created: false };
+        s.insertOrg.run(
+          org.id,
+          org.projectId,
+          org.externalId,
+          org.name,
+          JSON.stringify(org.metadata),
+          org.createdAt,
+          org.treeSize,
+          org.headHash,
+          org.rootHash,
+        );
+        s.insertOrgKey.run(
+          key.orgId,
+          key.keyId,
+          key.publicKey,
+          key.sealedSeed,
+          key.createdAt,
+          key.retiredAt,
+        );
+        this.#insertCheckpoint(checkpoint);
+        return { org, created: true };
+      })
+      .immediate();
+  }
+
+  async findOrg(projectId: string, idOrExternalId: string): Promise<OrgRecord | null> {
+    const row = (this.#s.findOrgById.get(projectId, idOrExternalId) ??
+      this.#s.findOrgByExternalId.get(projectId, idOrExternalId)) as Row | undefined;
+    return row ? toOrg(row) : null;
+  }
+
+  async getOrgById(orgId: string): Promise<OrgRecord | null> {
+    const row = this.#s.getOrgById.get(orgId) as Row | undefined;
+    return row ? toOrg(row) : null;
+  }
+
+  async listOrgs(
+    projectId: string,
+    options: { limit: number; afterId?: string },
+  ): Promise<OrgRecord[]> {
+    return (this.#s.listOrgs.all(projectId, options.afterId ?? '', options.limit) as Row[]).map(
+      toOrg,
+    );
+  }
+
+  async listOrgKeys(orgId: string): Promise<OrgKeyRecord[]> {
+    return (this.#s.listOrgKeys.all(orgId) as Row[]).map(toOrgKey);
+  }
+
+  #insertCheckpoint(c: CheckpointRecord): void {
+    this.#s.insertCheckpoint.run(c.orgId, c.treeSize, c.rootHash, c.note, c.keyId, c.createdAt);
+  }
+
+  async append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T> {
+    const s = this.#s;
+    // BEGIN IMMEDIATE takes SQLite's single write lock, which covers every org.
+    const run = this.#db.transaction((): T => {
+      const logs = new Map<string, LockedLog>();
+      for (const target of [...targets].sort((a, b) => (a.orgId < b.orgId ? -1 : 1))) {
+        const headRow = s.head.get(target.orgId) as Row | undefined;
+        if (!headRow) throw new Error(`append: no org ${target.orgId}`);
+        const head: LogHead = {
+          treeSize: headRow.tree_size as number,
+          headHash: headRow.head_hash as Uint8Array,
+          rootHash: headRow.root_hash as Uint8Array,
+        };
+        let frontier: Map<number, Uint8Array> | null = null;
+        if (head.treeSize !== target.knownTreeSize) {
+          frontier = this.#readTreeHashesSync(
+            target.orgId,
+            MerkleFrontier.indexesFor(head.treeSize),
+          );
+        }
+        logs.set(target.orgId, { head, frontier });
+      }
+      const w = build(logs);
+      for (const log of w.logs) this.#writeLog(log, logs.get(log.orgId));
+      for (const i of w.idempotency) {
+        try {
+          s.insertIdempotency.run(
+            i.projectId,
+            i.key,
+            i.requestHash,
+            JSON.stringify(i.eventIds),
+            i.createdAt,
+          );
+        } catch (error) {
+          if (isUniqueViolation(error))
+            throw new StoreConflictError('idempotency', { cause: error });
+          throw error;
+        }
+      }
+      return w.result;
+    });
+    return run.immediate();
+  }
+
+  #writeLog(log: LogWrite, locked: LockedLog | undefined): void {
+    if (!locked) throw new Error(`append: ${log.orgId} was written but not locked`);
+    const s = this.#s;
+    for (const e of log.events) {
+      s.insertEvent.run(
+        e.orgId,
+        e.chainIndex,
+        e.id,
+        e.projectId,
+        e.canonical,
+        e.leafHash,
+        e.hash,
+        e.previousHash,
+        e.signature,
+        e.keyId,
+        e.action,
+        e.actorId,
+        e.actorType,
+        e.occurredAt,
+        e.createdAt,
+        e.outcome,
+        e.entryType,
+      );
+      for (let i = 0; i < e.targets.length; i++) {
+        s.insertTarget.run(e.orgId, e.chainIndex, i, e.targets[i]!.type, e.targets[i]!.id);
+      }
+    }
+    for (const h of log.treeHashes) s.insertTreeHash.run(log.orgId, h.index, h.hash);
+    this.#insertCheckpoint(log.checkpoint);
+    const updated = s.updateHead.run(
+      log.head.treeSize,
+      log.head.headHash,
+      log.head.rootHash,
+      log.orgId,
+      locked.head.treeSize,
+    );
+    if (updated.changes !== 1) throw new Error('append: log head moved under the lock');
+  }
+
+  #readTreeHashesSync(orgId: string, indexes: readonly number[]): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>();
+    for (const idx of indexes) {
+      const r = this.#s.readTreeHash.get(orgId, idx) as Row | undefined;
+      if (r) out.set(idx, r.hash as Uint8Array);
+    }
+    return out;
+  }
+
+  #readEvent(row: Row): EventRecord {
+    const targets = (this.#s.getTargets.all(row.org_id, row.chain_index) as Row[]).map((t) => ({
+      type: t.target_type as string,
+      id: t.target_id as string,
+    }));
+    return toEvent(row, targets);
+  }
+
+  async getEvent(projectId: string, eventId: string): Promise<EventRecord | null> {
+    const row = this.#s.getEvent.get(eventId, projectId) as Row | undefined;
+    return row ? this.#readEvent(row) : null;
+  }
+
+  async getEventsByIds(projectId: string, ids: readonly string[]): Promise<EventRecord[]> {
+    const out: EventRecord[] = [];
+    for (const id of ids) {
+      const row = this.#s.getEvent.get(id, projectId) as Row | undefined;
+      if (row) out.push(this.#readEvent(row));
+    }
+    return out;
+  }
+
+  async readTreeHashes(
+    orgId: string,
+    indexes: readonly number[],
+  ): Promise<Map<number, Uint8Array>> {
+    return this.#readTreeHashesSync(orgId, indexes);
+  }
+
+  async latestCheckpoint(orgId: string): Promise<CheckpointRecord | null> {
+    const row = this.#s.latestCheckpoint.get(orgId) as Row | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  async findIdempotency(projectId: string, keys: readonly string[]): Promise<IdempotencyRecord[]> {
+    const out: IdempotencyRecord[] = [];
+    for (const key of keys) {
+      const row = this.#s.findIdempotency.get(projectId, key) as Row | undefined;
+      if (row) {
+        out.push({
+          projectId: row.project_id as string,
+          key: row.key as string,
+          requestHash: row.request_hash as string,
+          eventIds: JSON.parse(row.event_ids as string) as string[],
+          createdAt: row.created_at as number,
+        });
+      }
+    }
+    return out;
+  }
+}
