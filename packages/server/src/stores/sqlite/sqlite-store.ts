@@ -22,6 +22,7 @@ import {
   type Store,
 } from '../../store/store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { assertLogWriteFits } from '../../store/append-guard.js';
 
 // better-sqlite3 is synchronous. Each transaction here runs to completion
 // without yielding, so no other request can slip a statement into it; that is
@@ -386,7 +387,7 @@ export class SqliteStore implements Store {
   }
 
   #writeLog(log: LogWrite, locked: LockedLog | undefined): void {
-    if (!locked) throw new Error(`append: ${log.orgId} was written but not locked`);
+    assertLogWriteFits(log, locked);
     const s = this.#s;
     for (const e of log.events) {
       s.insertEvent.run(
