@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerVerifyCommand } from './verify-command.js';
 
 function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
+  registerVerifyCommand(program);
+
   program
     .command('init')
     .description('create a project with its default org and an admin API key (printed once)')
@@ -40,7 +43,9 @@ export function buildProgram(): Command {
       const result = await initProject(readConfig(process.env, overrides(flags)), flags.name);
       for (const notice of result.notices) process.stderr.write(`logproof: ${notice}\n`);
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ project_id: result.projectId, api_key: result.apiKey }) + '\n');
+        process.stdout.write(
+          JSON.stringify({ project_id: result.projectId, api_key: result.apiKey }) + '\n',
+        );
       } else {
         process.stdout.write(
           `Created project ${result.projectId} with its default org.\nAdmin API key (shown once, keep it secret):\n\n  ${result.apiKey}\n\n`,
@@ -50,7 +55,9 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('run the HTTP API server (on an empty database, runs init first and prints the admin key)')
+    .description(
+      'run the HTTP API server (on an empty database, runs init first and prints the admin key)',
+    )
     .option('--data <dir>', 'data directory of the embedded SQLite store (LOGPROOF_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL connection string (LOGPROOF_DATABASE_URL)')
     .option('--port <n>', 'port to listen on (PORT, default 3000)', parsePort)
@@ -95,7 +102,9 @@ export function buildProgram(): Command {
       try {
         const { applied } = await store.migrate();
         process.stdout.write(
-          applied.length ? `applied migrations ${applied.join(', ')}\n` : 'database is up to date\n',
+          applied.length
+            ? `applied migrations ${applied.join(', ')}\n`
+            : 'database is up to date\n',
         );
       } finally {
         await store.close();
