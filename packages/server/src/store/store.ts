@@ -1,3 +1,6 @@
+import type { EventQueryStore } from './event-query-port.js';
+import type { LogReadStore } from './log-read-port.js';
+import type { WebhookStore } from './webhook-port.js';
 import type {
   ApiKeyRecord,
   AppendWrite,
@@ -24,6 +27,12 @@ export interface LockedLog {
    * caller's `knownTreeSize` did not match the head; null when it did.
    */
   readonly frontier: ReadonlyMap<number, Uint8Array> | null;
+  /**
+   * The key id of the org's current (unretired) signing key, read under the
+   * lock: a rotation (`rotateOrgKey`, which takes the same lock) is either
+   * seen here or commits after this append. Null when the org has none.
+   */
+  readonly currentKeyId: string | null;
 }
 
 /**
@@ -52,7 +61,7 @@ export class StoreConflictError extends Error {
  * across every process sharing the database (a lock on the org's row in the
  * database, never only in memory), so chain indexes are dense and never reused.
  */
-export interface Store {
+export interface Store extends EventQueryStore, LogReadStore, WebhookStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending versioned migrations; safe to call from several processes at once. */
