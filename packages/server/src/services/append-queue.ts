@@ -3,13 +3,12 @@ import {
   bytesToBase64,
   bytesToHex,
   buildEntry,
-  canonicalJson,
+  canonicalizeEntry,
   chainHash,
   formatTimestamp,
   leafHash,
   readerFromMap,
   signCheckpoint,
-  utf8Encode,
   type CryptoProvider,
   type NormalizedEvent,
   type NoteSigner,
@@ -25,11 +24,34 @@ import type {
 } from '../store/records.js';
 import { StoreConflictError, type LockedLog, type Store } from '../store/store.js';
 
+// canonicalizeEntry already checked every string is well-formed Unicode.
+const encoder = new TextEncoder();
+
 /** One event waiting to be appended. */
 export interface AppendItem {
   readonly org: OrgRecord;
+  /**
+   * The org's current signer as the caller saw it. The queue checks its key
+   * id against the one read under the log lock and, after a rotation (in
+   * this process or another), signs with the new current key instead.
+   */
   readonly signer: NoteSigner;
   readonly event: NormalizedEvent;
+}
+
+/** Where the queue gets an org's current signer after a rotation (OrgKeys). */
+export interface SignerSource {
+  currentSigner(orgId: string): Promise<NoteSigner>;
+  /** Drops a cached signer, so that the next currentSigner reads the keys again. */
+  forget(orgId: string): void;
+}
+
+/** The key id under the log lock is not the signer's: the org's key was rotated. */
+class StaleSignerError extends Error {
+  override readonly name = 'StaleSignerError';
+  constructor(readonly orgId: string) {
+    super(`the signing key of ${orgId} was rotated`);
+  }
 }
 
 /** One request's worth of items, committed all together or not at all. */
@@ -58,6 +80,7 @@ export interface AppendQueueOptions {
   readonly store: Store;
   readonly crypto: CryptoProvider;
   readonly maxCommitEvents: number;
+  readonly keys: SignerSource;
   readonly clock?: () => number;
   /** Called after each commit with its size and duration, for metrics. */
   readonly onCommit?: (events: number, durationMs: number) => void;
@@ -140,6 +163,29 @@ export class AppendQueue {
   }
 
   async #commit(requests: readonly AppendRequest[]): Promise<StoredEvent[][]> {
+    const signers = new Map<string, NoteSigner>();
+    for (const r of requests) {
+      for (const item of r.items) {
+        if (!signers.has(item.org.id)) signers.set(item.org.id, item.signer);
+      }
+    }
+    // A rotation commits under the log lock, so a commit that read a new key
+    // id there wrote nothing: reload that org's signer and run it again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#commitWith(requests, signers);
+      } catch (error) {
+        if (!(error instanceof StaleSignerError) || attempt >= 3) throw error;
+        this.options.keys.forget(error.orgId);
+        signers.set(error.orgId, await this.options.keys.currentSigner(error.orgId));
+      }
+    }
+  }
+
+  async #commitWith(
+    requests: readonly AppendRequest[],
+    signers: ReadonlyMap<string, NoteSigner>,
+  ): Promise<StoredEvent[][]> {
     const started = performance.now();
     const targets = new Map<string, number>();
     for (const r of requests) {
@@ -158,7 +204,13 @@ export class AppendQueue {
         const logOf = (item: AppendItem): LogState => {
           let log = logs.get(item.org.id);
           if (!log) {
-            log = openLog(item, locked.get(item.org.id), this.#frontiers.get(item.org.id), crypto);
+            log = openLog(
+              item.org.id,
+              signers.get(item.org.id)!,
+              locked.get(item.org.id),
+              this.#frontiers.get(item.org.id),
+              crypto,
+            );
             logs.set(item.org.id, log);
           }
           return log;
@@ -175,11 +227,12 @@ export class AppendQueue {
               chainIndex: log.frontier.size,
               createdAt,
             });
-            const canonical = canonicalJson(entry);
-            const bytes = utf8Encode(canonical);
+            // Strict JCS: also rejects any number that is not a safe integer.
+            const canonical = canonicalizeEntry(entry);
+            const bytes = encoder.encode(canonical);
             const leaf = leafHash(bytes, crypto);
             const hash = chainHash(log.headHash, leaf, crypto);
-            const signature = item.signer.sign(bytes);
+            const signature = log.signer.sign(bytes);
             log.events.push({
               id,
               projectId: request.projectId,
@@ -190,7 +243,7 @@ export class AppendQueue {
               hash,
               previousHash: log.headHash,
               signature,
-              keyId: item.signer.keyIdHex,
+              keyId: log.signer.keyIdHex,
               action: entry.action,
               actorId: entry.actor.id,
               actorType: entry.actor.type,
@@ -207,7 +260,7 @@ export class AppendQueue {
               hash: bytesToHex(hash),
               previous_hash: bytesToHex(log.headHash),
               signature: bytesToBase64(signature),
-              key_id: item.signer.keyIdHex,
+              key_id: log.signer.keyIdHex,
             };
             log.headHash = hash;
             return event;
@@ -266,16 +319,21 @@ interface LogState {
 }
 
 function openLog(
-  item: AppendItem,
+  orgId: string,
+  signer: NoteSigner,
   locked: LockedLog | undefined,
   cached: MerkleFrontier | undefined,
   crypto: CryptoProvider,
 ): LogState {
-  if (!locked) throw new Error(`append: org ${item.org.id} was not locked`);
+  if (!locked) throw new Error(`append: org ${orgId} was not locked`);
+  if (locked.currentKeyId === null) {
+    throw new Error(`append: org ${orgId} has no active signing key`);
+  }
+  if (locked.currentKeyId !== signer.keyIdHex) throw new StaleSignerError(orgId);
   const { head, frontier } = locked;
   const tree =
     frontier === null && cached !== undefined && cached.size === head.treeSize
       ? cached.clone()
       : MerkleFrontier.fromHashes(head.treeSize, readerFromMap(frontier ?? new Map()), crypto);
-  return { frontier: tree, signer: item.signer, headHash: head.headHash, events: [], treeHashes: [] };
+  return { frontier: tree, signer, headHash: head.headHash, events: [], treeHashes: [] };
 }
