@@ -40,10 +40,14 @@ function isFree(ctx: RuleContext, path: string): boolean {
   return !ctx.problems.full && !ctx.problems.has(ctx.basePath + path);
 }
 
+// U+0000 is valid Unicode but no PostgreSQL text value can hold it, and most
+// SIEMs and spreadsheets truncate at it: refuse it on every backend alike.
+const NUL_CHARACTER = 'contains U+0000 (NUL), which is not allowed in any string';
+
 function checkString(ctx: RuleContext, path: string, value: unknown): void {
-  if (typeof value === 'string' && !value.isWellFormed() && isFree(ctx, path)) {
-    ctx.report(path, LONE_SURROGATE);
-  }
+  if (typeof value !== 'string' || !isFree(ctx, path)) return;
+  if (!value.isWellFormed()) ctx.report(path, LONE_SURROGATE);
+  else if (value.includes('\u0000')) ctx.report(path, NUL_CHARACTER);
 }
 
 /** Checks that an object TypeBox accepted as an object is a plain JSON object. */
@@ -86,7 +90,10 @@ function checkMetadata(ctx: RuleContext, path: string, value: unknown): void {
     if (keyProblem !== undefined) {
       const { path: keyPath, prefix } = memberPath(path, key);
       ctx.report(keyPath, prefix + keyProblem);
-    } else if (typeof member === 'string' && !member.isWellFormed()) {
+    } else if (
+      typeof member === 'string' &&
+      (!member.isWellFormed() || member.includes('\u0000'))
+    ) {
       checkString(ctx, memberPath(path, key).path, member);
     }
   }
