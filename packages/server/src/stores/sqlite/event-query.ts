@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+import type { EventQuery } from '../../query/event-filter.js';
+import { buildListEventsSql } from '../../query/sql-builder.js';
+import { SQLITE_DIALECT } from '../../query/sql-dialect.js';
+import type { EventRecord, EventTargetRef } from '../../store/records.js';
+
+// EventQueryStore for SQLite: the adapter (sqlite-store.ts) delegates here.
+
+type Row = Record<string, unknown>;
+
+const TARGETS_SQL =
+  'SELECT target_type, target_id FROM event_targets WHERE org_id = ? AND chain_index = ? ORDER BY position';
+
+/**
+ * Prepared statements by SQL text, per database. The text depends only on
+ * which filters are present (values are parameters), so there are few
+ * distinct ones; the bound keeps a stream of odd queries from growing it.
+ */
+const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const MAX_CACHED_STATEMENTS = 256;
+
+function prepare(db: Database.Database, sql: string): Database.Statement {
+  let cache = statementCache.get(db);
+  if (!cache) statementCache.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) {
+    if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
+// The same mapping as sqlite-store.ts's own reads (kept private there).
+function toEvent(row: Row, targets: readonly EventTargetRef[]): EventRecord {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    orgId: row.org_id as string,
+    chainIndex: row.chain_index as number,
+    canonical: row.canonical as string,
+    leafHash: row.leaf_hash as Uint8Array,
+    hash: row.hash as Uint8Array,
+    previousHash: row.previous_hash as Uint8Array,
+    signature: row.signature as Uint8Array,
+    keyId: row.key_id as string,
+    action: row.action as string,
+    actorId: row.actor_id as string,
+    actorType: row.actor_type as string,
+    occurredAt: row.occurred_at as number,
+    createdAt: row.created_at as number,
+    outcome: row.outcome as string,
+    entryType: row.entry_type as string,
+    targets,
+  };
+}
+
+/** One page of a listing (EventQueryStore.listEvents). */
+export function listEvents(
+  db: Database.Database,
+  projectId: string,
+  query: EventQuery,
+): EventRecord[] {
+  const { sql, params } = buildListEventsSql(SQLITE_DIALECT, projectId, query);
+  const targets = prepare(db, TARGETS_SQL);
+  // One synchronous read transaction: the page and its targets come from one snapshot.
+  return db.transaction(() =>
+    (prepare(db, sql).all(...params) as Row[]).map((row) =>
+      toEvent(
+        row,
+        (targets.all(row.org_id, row.chain_index) as Row[]).map((t) => ({
+          type: t.target_type as string,
+          id: t.target_id as string,
+        })),
+      ),
+    ),
+  )();
+}
