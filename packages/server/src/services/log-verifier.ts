@@ -1,0 +1,491 @@
+import {
+  GENESIS_PREVIOUS_HASH,
+  MerkleFrontier,
+  bytesToHex,
+  chainHash,
+  equalBytes,
+  isLogproofError,
+  leafHash,
+  splitStoredHashIndex,
+  storedHashCount,
+  utf8Encode,
+  verifyCheckpoint,
+  type CryptoProvider,
+  type VerifierKey,
+} from '@logproof/core';
+import type { LogRow } from '../store/log-read-port.js';
+import type { CheckpointRecord, LogHead, StoredTreeHash } from '../store/records.js';
+
+/** What a problem is about (API.md "Verification", POST /v1/orgs/{org}/verify). */
+export type LogCheck =
+  /** No row at this chain_index: deleted. */
+  | 'missing'
+  /** The stored canonical bytes are not JSON, or name another event or position. */
+  | 'canonical'
+  /** SHA-256(0x00 || canonical) is not the stored leaf_hash (PROOFS.md §3). */
+  | 'leaf_hash'
+  /** previous_hash / hash do not chain (PROOFS.md §3). */
+  | 'chain_link'
+  /** The Ed25519 event signature does not verify (PROOFS.md §6). */
+  | 'signature'
+  /** A stored Merkle tree hash differs from the one recomputed from the leaves. */
+  | 'tree_hash'
+  /** The recomputed RFC 6962 root differs from a signed checkpoint's. */
+  | 'root'
+  /** A checkpoint's signature, format or stored columns are wrong, or it is missing. */
+  | 'checkpoint'
+  /** The org's stored log head differs from the recomputed one. */
+  | 'head';
+
+export interface LogProblem {
+  /** The first chain_index the problem concerns; null when it concerns no event. */
+  readonly chainIndex: number | null;
+  readonly eventId: string | null;
+  readonly check: LogCheck;
+  readonly detail: string;
+}
+
+/**
+ * The verified prefix of a log, from which a later run can continue: its
+ * size, the hash of its last event and its Merkle frontier.
+ */
+export interface VerifiedPrefix {
+  readonly size: number;
+  readonly headHash: Uint8Array;
+  readonly frontier: MerkleFrontier;
+}
+
+export interface LogVerification {
+  readonly valid: boolean;
+  readonly treeSize: number;
+  /** The recomputed root; null when a lost leaf made it impossible. */
+  readonly rootHash: Uint8Array | null;
+  /** Event rows checked. */
+  readonly checked: number;
+  readonly problems: readonly LogProblem[];
+  /** More problems were found than are listed. */
+  readonly truncated: boolean;
+  /** The smallest chain_index any problem names (listed or not); null when none does. */
+  readonly firstBadIndex: number | null;
+  /** Where the next run may continue from; null unless the log verified. */
+  readonly prefix: VerifiedPrefix | null;
+}
+
+export interface LogVerifierOptions {
+  readonly orgId: string;
+  /** The log's origin, the name of its keys (PROOFS.md §1). */
+  readonly origin: string;
+  /** Every key of the org, current and retired: old events and checkpoints verify with old keys. */
+  readonly keys: readonly VerifierKey[];
+  /** Also verify every event's Ed25519 signature. */
+  readonly signatures: boolean;
+  readonly crypto: CryptoProvider;
+  /** Continue after a prefix verified earlier; from the empty log when absent. */
+  readonly start?: VerifiedPrefix;
+  readonly maxProblems?: number;
+}
+
+/**
+ * Re-verifies an org's log from its stored rows, fed in chain_index order
+ * one chunk at a time (so memory stays bounded whatever the log's length).
+ * Synchronous and free of I/O: the caller reads, this checks.
+ *
+ * Every row is checked against its own stored values and its neighbours',
+ * and the walk then continues from the values the signed checkpoints commit
+ * to, so one tampered row is named once, at its own index, instead of
+ * breaking everything after it.
+ */
+export class LogVerifier {
+  readonly #o: LogVerifierOptions;
+  readonly #keys: ReadonlyMap<string, VerifierKey>;
+  readonly #keyList: readonly VerifierKey[];
+  readonly #maxProblems: number;
+  readonly #problems: LogProblem[] = [];
+  #dropped = 0;
+  #firstBad: number | null = null;
+  #size: number;
+  /** The expected previous_hash of the next row; undefined when unknown (after a lost row). */
+  #previous: Uint8Array | undefined;
+  /** Null once a lost leaf made roots impossible to recompute. */
+  #frontier: MerkleFrontier | null;
+  #checked = 0;
+  /** Size of the last checkpoint whose root matched (roots before it are right). */
+  #lastGoodRoot: number;
+  #rootMismatches = 0;
+  #firstRootProblem: number | null = null;
+  #lastCheckpointSize = -1;
+  /** The current chunk's stored tree hashes, by stored-hash index minus #treeBase. */
+  #tree: Array<Uint8Array | undefined> = [];
+  #treeBase = 0;
+
+  constructor(options: LogVerifierOptions) {
+    this.#o = options;
+    this.#keys = new Map(options.keys.map((k) => [k.keyIdHex, k]));
+    this.#keyList = options.keys;
+    this.#maxProblems = options.maxProblems ?? 1000;
+    this.#size = options.start?.size ?? 0;
+    this.#previous = options.start?.headHash ?? GENESIS_PREVIOUS_HASH;
+    this.#frontier = options.start?.frontier.clone() ?? MerkleFrontier.empty(options.crypto);
+    this.#lastGoodRoot = this.#size;
+  }
+
+  /** The next chain_index to be checked. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Checks chain_index [from, to): `rows` are the stored rows in that range
+   * (ascending, any missing), `treeHashes` the stored tree hashes
+   * [storedHashCount(from), storedHashCount(to)), `checkpoints` those signed
+   * at sizes from (the current size) to `to`.
+   */
+  checkChunk(
+    from: number,
+    to: number,
+    rows: readonly LogRow[],
+    treeHashes: readonly StoredTreeHash[],
+    checkpoints: readonly CheckpointRecord[],
+  ): void {
+    if (from !== this.#size) {
+      throw new Error(`verifier: chunk starts at ${from}, expected ${this.#size}`);
+    }
+    this.#treeBase = storedHashCount(from);
+    this.#tree = new Array<Uint8Array | undefined>(storedHashCount(to) - this.#treeBase);
+    for (const h of treeHashes) {
+      const at = h.index - this.#treeBase;
+      if (at >= 0 && at < this.#tree.length) this.#tree[at] = h.hash;
+    }
+    let r = 0;
+    let c = 0;
+    while (c < checkpoints.length && checkpoints[c]!.treeSize < from) c++;
+    while (c < checkpoints.length && checkpoints[c]!.treeSize === from) {
+      this.#checkCheckpoint(checkpoints[c++]!);
+    }
+    for (let i = from; i < to; i++) {
+      while (r < rows.length && rows[r]!.chainIndex < i) r++;
+      const row = rows[r];
+      if (row !== undefined && row.chainIndex === i) {
+        r++;
+        this.#checkRow(i, row);
+      } else {
+        this.#checkMissing(i);
+      }
+      this.#size = i + 1;
+      while (c < checkpoints.length && checkpoints[c]!.treeSize === this.#size) {
+        this.#checkCheckpoint(checkpoints[c++]!);
+      }
+    }
+    this.#tree = [];
+  }
+
+  /** Compares the org's stored head with what was recomputed, and returns the result. */
+  finish(head: LogHead): LogVerification {
+    const size = this.#size;
+    const root = this.#frontier?.root() ?? null;
+    if (head.treeSize !== size) {
+      this.#add(
+        null,
+        null,
+        'head',
+        `the log head says ${head.treeSize} events, ${size} were checked`,
+      );
+    }
+    if (this.#previous !== undefined && !equalBytes(head.headHash, this.#previous)) {
+      this.#add(size - 1, null, 'head', "the log head's hash is not the hash of the last event");
+    }
+    if (root !== null && !equalBytes(head.rootHash, root)) {
+      this.#add(size - 1, null, 'head', "the log head's root is not the recomputed Merkle root");
+    }
+    if (this.#lastCheckpointSize !== size) {
+      this.#add(
+        size > 0 ? size - 1 : null,
+        null,
+        'checkpoint',
+        `no checkpoint is stored at the log's size ${size}`,
+      );
+    }
+    const problems = this.#problems.map((p) =>
+      p.check === 'root' && p.chainIndex === this.#firstRootProblem && this.#rootMismatches > 1
+        ? {
+            ...p,
+            detail: `${p.detail} (and ${this.#rootMismatches - 1} later checkpoints differ too)`,
+          }
+        : p,
+    );
+    const valid = problems.length === 0 && this.#dropped === 0;
+    return {
+      valid,
+      treeSize: size,
+      rootHash: root,
+      checked: this.#checked,
+      problems,
+      truncated: this.#dropped > 0,
+      firstBadIndex: this.#firstBad,
+      prefix:
+        valid && this.#frontier && this.#previous
+          ? { size, headHash: this.#previous, frontier: this.#frontier.clone() }
+          : null,
+    };
+  }
+
+  #storedHash(index: number): Uint8Array | undefined {
+    return this.#tree[index - this.#treeBase];
+  }
+
+  #add(chainIndex: number | null, eventId: string | null, check: LogCheck, detail: string): void {
+    if (chainIndex !== null && (this.#firstBad === null || chainIndex < this.#firstBad)) {
+      this.#firstBad = chainIndex;
+    }
+    if (this.#problems.length < this.#maxProblems) {
+      this.#problems.push({ chainIndex, eventId, check, detail });
+    } else {
+      this.#dropped++;
+    }
+  }
+
+  #checkRow(i: number, row: LogRow): void {
+    const { crypto } = this.#o;
+    this.#checked++;
+    const bytes = utf8Encode(row.canonical);
+    const leaf = leafHash(bytes, crypto);
+    if (this.#o.signatures) this.#checkSignature(i, row, bytes);
+    const expected = this.#previous ?? row.previousHash;
+    const hash = chainHash(expected, leaf, crypto);
+    const stored = this.#storedHash(storedHashCount(i));
+    if (
+      stored !== undefined &&
+      equalBytes(stored, leaf) &&
+      equalBytes(leaf, row.leafHash) &&
+      equalBytes(row.previousHash, expected) &&
+      equalBytes(hash, row.hash)
+    ) {
+      // Content, leaf_hash, chain and Merkle leaf agree. The canonical bytes
+      // are then the ones the checkpoints were signed over at this position,
+      // so parsing them (the costliest step, see bench/verify-bench.mjs) is
+      // left to the rows that disagree.
+      this.#previous = hash;
+      this.#appendLeaf(i, row.id, leaf, true);
+      return;
+    }
+    this.#diagnoseRow(i, row, leaf);
+  }
+
+  /** A row whose stored values disagree: find out which changed, and say it once. */
+  #diagnoseRow(i: number, row: LogRow, leaf: Uint8Array): void {
+    const { crypto } = this.#o;
+    if (this.#checkCanonical(i, row)) {
+      // Another position's event: its own hashes cannot link here, and
+      // reporting each of them would only repeat the one finding.
+      this.#previous = undefined;
+      this.#appendLeaf(i, row.id, leaf, false);
+      return;
+    }
+    const expected = this.#previous;
+    const linked = expected === undefined || equalBytes(row.previousHash, expected);
+    if (!linked) {
+      this.#add(i, row.id, 'chain_link', `previous_hash is not the hash of chain_index ${i - 1}`);
+    }
+    // Which stored values are the originals: the ones that, chained, give the
+    // stored hash. That tells an edited content from an edited leaf_hash, and
+    // an edited previous_hash from a forged hash of the event before.
+    const leafOk = equalBytes(leaf, row.leafHash);
+    const previousCandidates = linked ? [row.previousHash] : [expected!, row.previousHash];
+    const leafCandidates = leafOk ? [leaf] : [leaf, row.leafHash];
+    let hash: Uint8Array | undefined;
+    let chainedLeaf: Uint8Array | undefined;
+    search: for (const p of previousCandidates) {
+      for (const l of leafCandidates) {
+        const h = chainHash(p, l, crypto);
+        if (equalBytes(h, row.hash)) {
+          hash = h;
+          chainedLeaf = l;
+          break search;
+        }
+      }
+    }
+    if (!leafOk) {
+      this.#add(
+        i,
+        row.id,
+        'leaf_hash',
+        chainedLeaf === leaf
+          ? 'the stored leaf_hash was changed: the content and the chain agree on another'
+          : chainedLeaf === row.leafHash
+            ? `the content was changed: its canonical bytes hash to ${bytesToHex(leaf)}, not to the leaf_hash the chain holds`
+            : 'the content or the leaf_hash was changed: the canonical bytes do not hash to the stored leaf_hash',
+      );
+    }
+    if (hash === undefined) {
+      this.#add(
+        i,
+        row.id,
+        'chain_link',
+        'hash is not SHA-256(previous_hash || leaf_hash): the stored hash was changed',
+      );
+      hash = chainHash(previousCandidates[0]!, leaf, crypto);
+    }
+    this.#previous = hash;
+    this.#appendLeaf(i, row.id, leaf, leafOk);
+  }
+
+  /**
+   * The canonical bytes must be an entry of this org at this position.
+   * Returns true when they are another position's (rows were moved).
+   */
+  #checkCanonical(i: number, row: LogRow): boolean {
+    let entry: unknown;
+    try {
+      entry = JSON.parse(row.canonical);
+    } catch {
+      this.#add(i, row.id, 'canonical', 'the stored canonical bytes are not JSON');
+      return false;
+    }
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    if (e.chain_index !== i) {
+      this.#add(
+        i,
+        row.id,
+        'canonical',
+        `the row holds the event of chain_index ${JSON.stringify(e.chain_index)}: rows were moved or swapped`,
+      );
+      return true;
+    }
+    if (e.id !== row.id || e.org !== this.#o.orgId) {
+      this.#add(
+        i,
+        row.id,
+        'canonical',
+        `the canonical bytes name event ${JSON.stringify(e.id)} of org ${JSON.stringify(e.org)}`,
+      );
+    }
+    return false;
+  }
+
+  #checkSignature(i: number, row: LogRow, bytes: Uint8Array): void {
+    const key = row.keyId === null ? undefined : this.#keys.get(row.keyId);
+    if (!key || row.signature === null) {
+      this.#add(i, row.id, 'signature', `key_id ${String(row.keyId)} is not a key of this org`);
+    } else if (!this.#o.crypto.ed25519Verify(key.publicKey, bytes, row.signature)) {
+      this.#add(i, row.id, 'signature', `the signature does not verify with key ${row.keyId}`);
+    }
+  }
+
+  #checkMissing(i: number): void {
+    this.#add(i, null, 'missing', `no event is stored at chain_index ${i}: the row was deleted`);
+    this.#previous = undefined;
+    this.#appendLeaf(i, null, undefined, false);
+  }
+
+  /**
+   * Extends the frontier with leaf i and compares the stored tree hashes it
+   * completes. The stored leaf wins over the row's when they differ: it is
+   * what the checkpoints were signed over (and the difference is reported).
+   */
+  #appendLeaf(
+    i: number,
+    eventId: string | null,
+    leaf: Uint8Array | undefined,
+    rowConsistent: boolean,
+  ): void {
+    const frontier = this.#frontier;
+    if (frontier === null) return;
+    const stored = this.#storedHash(storedHashCount(i));
+    let feed = leaf;
+    if (stored === undefined) {
+      if (leaf !== undefined) {
+        this.#add(i, eventId, 'tree_hash', `the stored Merkle leaf of chain_index ${i} is missing`);
+      }
+    } else {
+      if (leaf !== undefined && rowConsistent && !equalBytes(stored, leaf)) {
+        this.#add(
+          i,
+          eventId,
+          'tree_hash',
+          'the Merkle tree holds another leaf hash than the event: the event (content and hashes) or the stored tree hash was changed',
+        );
+      }
+      feed = stored;
+    }
+    if (feed === undefined) {
+      this.#frontier = null;
+      this.#add(
+        i,
+        eventId,
+        'root',
+        `Merkle roots cannot be recomputed past chain_index ${i}: its leaf hash is lost`,
+      );
+      return;
+    }
+    const created = frontier.append(feed);
+    for (let k = 1; k < created.length; k++) {
+      const { index, hash } = created[k]!;
+      const have = this.#storedHash(index);
+      if (have === undefined || !equalBytes(have, hash)) {
+        const { level, index: n } = splitStoredHashIndex(index);
+        const span = `leaves ${n * 2 ** level}..${(n + 1) * 2 ** level - 1}`;
+        this.#add(
+          i,
+          eventId,
+          'tree_hash',
+          have === undefined
+            ? `the stored tree hash ${index} (${span}) is missing`
+            : `the stored tree hash ${index} (${span}) differs from the recomputed one`,
+        );
+      }
+    }
+  }
+
+  #checkCheckpoint(cp: CheckpointRecord): void {
+    const size = cp.treeSize;
+    const at = size > 0 ? size - 1 : null;
+    this.#lastCheckpointSize = size;
+    let signedRoot = cp.rootHash;
+    try {
+      const verified = verifyCheckpoint(cp.note, this.#keyList, this.#o.crypto);
+      signedRoot = verified.rootHash;
+      if (
+        verified.origin !== this.#o.origin ||
+        verified.treeSize !== size ||
+        !equalBytes(verified.rootHash, cp.rootHash)
+      ) {
+        this.#add(
+          at,
+          null,
+          'checkpoint',
+          `the checkpoint stored at size ${size} does not match its signed note`,
+        );
+      } else if (!verified.note.verifiedBy.some((k) => k.keyIdHex === cp.keyId)) {
+        this.#add(
+          at,
+          null,
+          'checkpoint',
+          `the checkpoint at size ${size} is not signed by its key_id ${cp.keyId}`,
+        );
+      }
+    } catch (error) {
+      if (!isLogproofError(error)) throw error;
+      this.#add(
+        at,
+        null,
+        'checkpoint',
+        `the checkpoint at size ${size} does not verify: ${error.message}`,
+      );
+    }
+    if (this.#frontier === null || this.#frontier.size !== size) return;
+    if (equalBytes(this.#frontier.root(), signedRoot)) {
+      this.#lastGoodRoot = size;
+      return;
+    }
+    this.#rootMismatches++;
+    if (this.#rootMismatches > 1) return;
+    const from = this.#lastGoodRoot;
+    this.#firstRootProblem = from;
+    this.#add(
+      from,
+      null,
+      'root',
+      `the Merkle root of the first ${size} events differs from the checkpoint signed at that size: a leaf in chain_index ${from}..${size - 1} was changed`,
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import type Database from 'better-sqlite3';
+import type { HashMatch, LogReadStore, LogRow } from '../../store/log-read-port.js';
+import type { CheckpointRecord, OrgKeyRecord, StoredTreeHash } from '../../store/records.js';
+
+type Row = Record<string, unknown>;
+
+// The range scans read rows as arrays (better-sqlite3's raw mode) and only
+// the columns asked for: a whole-log verification reads millions of rows, and
+// row objects and blobs are most of its cost (bench/verify-bench.mjs).
+const SCAN_LOG = (columns: string) =>
+  `SELECT id, chain_index, canonical, leaf_hash, hash, previous_hash${columns} FROM events
+   WHERE org_id = ? AND chain_index >= ? AND chain_index < ? ORDER BY chain_index`;
+
+function toLogRow(row: unknown[]): LogRow {
+  return {
+    id: row[0] as string,
+    chainIndex: row[1] as number,
+    canonical: row[2] as string,
+    leafHash: row[3] as Uint8Array,
+    hash: row[4] as Uint8Array,
+    previousHash: row[5] as Uint8Array,
+    signature: (row[6] as Uint8Array | undefined) ?? null,
+    keyId: (row[7] as string | undefined) ?? null,
+  };
+}
+
+function toCheckpoint(row: Row): CheckpointRecord {
+  return {
+    orgId: row.org_id as string,
+    treeSize: row.tree_size as number,
+    rootHash: row.root_hash as Uint8Array,
+    note: row.note as string,
+    keyId: row.key_id as string,
+    createdAt: row.created_at as number,
+  };
+}
+
+function prepare(db: Database.Database) {
+  return {
+    scanLog: db.prepare(SCAN_LOG('')).raw(),
+    scanSignedLog: db.prepare(SCAN_LOG(', signature, key_id')).raw(),
+    scanTreeHashes: db
+      .prepare(
+        'SELECT hash FROM tree_hashes WHERE org_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      )
+      .pluck(),
+    scanIndexedTreeHashes: db
+      .prepare(
+        'SELECT idx, hash FROM tree_hashes WHERE org_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      )
+      .raw(),
+    checkpointAt: db.prepare('SELECT * FROM checkpoints WHERE org_id = ? AND tree_size = ?'),
+    listCheckpoints: db.prepare(
+      'SELECT * FROM checkpoints WHERE org_id = ? AND tree_size > ? AND tree_size <= ? ORDER BY tree_size',
+    ),
+    // Two lookups, each on its own index (migration 3); `hash` wins.
+    findChainHash: db.prepare(
+      'SELECT org_id, id, chain_index FROM events WHERE hash = ? AND project_id = ? LIMIT 1',
+    ),
+    findLeafHash: db.prepare(
+      'SELECT org_id, id, chain_index FROM events WHERE leaf_hash = ? AND project_id = ? LIMIT 1',
+    ),
+    listOrgIds: db.prepare('SELECT id FROM orgs WHERE id > ? ORDER BY id LIMIT ?').pluck(),
+    currentKeyId: db.prepare(
+      'SELECT key_id FROM org_keys WHERE org_id = ? AND retired_at IS NULL ORDER BY created_at DESC, key_id DESC LIMIT 1',
+    ),
+    retireKey: db.prepare(
+      'UPDATE org_keys SET retired_at = ? WHERE org_id = ? AND key_id = ? AND retired_at IS NULL',
+    ),
+    insertKey: db.prepare(
+      'INSERT INTO org_keys (org_id, key_id, public_key, sealed_seed, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+  };
+}
+
+/**
+ * LogReadStore on the embedded SQLite database. better-sqlite3 is
+ * synchronous: every read here is one statement, and the rotation one
+ * BEGIN IMMEDIATE transaction, which is the lock every append takes too.
+ */
+export class SqliteLogReads implements LogReadStore {
+  readonly #db: Database.Database;
+  readonly #s: ReturnType<typeof prepare>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#s = prepare(db);
+  }
+
+  /** For the append path, inside its transaction: the org's current signing key id. */
+  currentKeyIdSync(orgId: string): string | null {
+    const row = this.#s.currentKeyId.get(orgId) as Row | undefined;
+    return row ? (row.key_id as string) : null;
+  }
+
+  async scanLog(
+    orgId: string,
+    fromIndex: number,
+    limit: number,
+    options: { signatures?: boolean } = {},
+  ): Promise<LogRow[]> {
+    const statement = options.signatures ? this.#s.scanSignedLog : this.#s.scanLog;
+    return (statement.all(orgId, fromIndex, fromIndex + limit) as unknown[][]).map(toLogRow);
+  }
+
+  async scanTreeHashes(
+    orgId: string,
+    fromIndex: number,
+    toIndex: number,
+  ): Promise<StoredTreeHash[]> {
+    // Stored hashes are dense, so their indexes need not be read, unless one is missing.
+    const hashes = this.#s.scanTreeHashes.all(orgId, fromIndex, toIndex) as Uint8Array[];
+    if (hashes.length === Math.max(0, toIndex - fromIndex)) {
+      return hashes.map((hash, i) => ({ index: fromIndex + i, hash }));
+    }
+    const rows = this.#s.scanIndexedTreeHashes.all(orgId, fromIndex, toIndex) as unknown[][];
+    return rows.map((r) => ({ index: r[0] as number, hash: r[1] as Uint8Array }));
+  }
+
+  async checkpointAt(orgId: string, treeSize: number): Promise<CheckpointRecord | null> {
+    const row = this.#s.checkpointAt.get(orgId, treeSize) as Row | undefined;
+    return row ? toCheckpoint(row) : null;
+  }
+
+  async listCheckpoints(
+    orgId: string,
+    afterSize: number,
+    upToSize: number,
+  ): Promise<CheckpointRecord[]> {
+    return (this.#s.listCheckpoints.all(orgId, afterSize, upToSize) as Row[]).map(toCheckpoint);
+  }
+
+  async findHash(projectId: string, hash: Uint8Array): Promise<HashMatch | null> {
+    for (const [kind, statement] of [
+      ['chain', this.#s.findChainHash],
+      ['leaf', this.#s.findLeafHash],
+    ] as const) {
+      const row = statement.get(hash, projectId) as Row | undefined;
+      if (row) {
+        return {
+          kind,
+          orgId: row.org_id as string,
+          eventId: row.id as string,
+          chainIndex: row.chain_index as number,
+        };
+      }
+    }
+    return null;
+  }
+
+  async listOrgIds(options: { limit: number; afterId?: string }): Promise<string[]> {
+    return this.#s.listOrgIds.all(options.afterId ?? '', options.limit) as string[];
+  }
+
+  async rotateOrgKey(
+    orgId: string,
+    newKey: OrgKeyRecord,
+    retireKeyId: string,
+    at: number,
+  ): Promise<boolean> {
+    const s = this.#s;
+    return this.#db
+      .transaction((): boolean => {
+        if (newKey.orgId !== orgId)
+          throw new Error('rotateOrgKey: the new key belongs to another org');
+        if (this.currentKeyIdSync(orgId) !== retireKeyId) return false;
+        s.retireKey.run(at, orgId, retireKeyId);
+        s.insertKey.run(
+          newKey.orgId,
+          newKey.keyId,
+          newKey.publicKey,
+          newKey.sealedSeed,
+          newKey.createdAt,
+          newKey.retiredAt,
+        );
+        return true;
+      })
+      .immediate();
+  }
+}
