@@ -2,9 +2,10 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'logproof-data/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'logproof-data/**', '**/.tmp*/**', '**/.smoke*'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -13,6 +14,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // Plain JS scripts (benchmarks, launchers) run on Node.
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['**/test/**', '**/bench/**'],

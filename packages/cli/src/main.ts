@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerMonitorCommand } from './monitor-command.js';
 import { registerVerifyCommand } from './verify-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   registerVerifyCommand(program);
+  registerWorkerCommand(program);
+  registerMonitorCommand(program);
 
   program
     .command('init')

@@ -1,7 +1,6 @@
 // Core micro-benchmark: prints figures, asserts no timings (only correctness).
 // Runs against the BUILT package: `npm run build && node packages/core/bench/core-bench.mjs`.
 // The repo's ESLint config declares no Node globals for plain .mjs scripts:
-/* global console, performance, process, TextEncoder */
 import {
   equalBytes,
   leafHash,

@@ -13,12 +13,20 @@ import openapiPlugin from './plugins/openapi.js';
 import healthRoutes from './routes/health.js';
 import apiKeyRoutes from './routes/v1/api-keys.js';
 import eventRoutes, { eventBodyValidators } from './routes/v1/events.js';
+import eventListRoutes from './routes/v1/events-list.js';
 import orgRoutes from './routes/v1/orgs.js';
+import verificationRoutes from './routes/v1/verification.js';
+import publicRoutes from './routes/public.js';
 import type { AppendQueue } from './services/append-queue.js';
 import type { EventService } from './services/event-service.js';
 import type { OrgKeys } from './services/org-keys.js';
+import type { SelfAudit } from './services/self-audit.js';
+import type { VerificationService } from './services/verification-service.js';
 import type { Tenancy } from './services/tenancy.js';
 import type { Store } from './store/store.js';
+import webhookRoutes from './routes/v1/webhooks.js';
+import exportRoutes, { type ExportRoutesOptions } from './routes/v1/exports.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
 
 /** Everything the HTTP app needs, built by the composition root. */
 export interface AppDeps {
@@ -29,7 +37,12 @@ export interface AppDeps {
   readonly orgKeys: OrgKeys;
   readonly events: EventService;
   readonly queue: AppendQueue;
+  readonly verification: VerificationService;
+  readonly selfAudit: SelfAudit;
   readonly metrics: Metrics;
+  readonly webhooks: WebhookService;
+  /** Exports: the service, the background jobs, file storage and link signer. */
+  readonly exports: ExportRoutesOptions;
   readonly clock: () => number;
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -59,12 +72,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // RFC 9457 errors for poisoned JSON instead of silently stripping keys.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Shutdown refusals are ours (below): RFC 9457 with Retry-After (API.md "Errors").
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 300 },
   });
+  // API.md: JSON only. Fastify also parses text/plain by default, which would
+  // hand the validator a string (400) where a wrong media type is a 415.
+  app.removeContentTypeParser('text/plain');
+  // Graceful shutdown (API.md "Operations"): once close() begins, new requests
+  // get a 503 problem, and every answer, in-flight ones included, closes its
+  // connection. Node closes idle keep-alive connections only once, when close()
+  // starts; one that turns idle later would hold the exit for the whole
+  // keep-alive timeout (72 s).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new ApiError('unavailable', 'the server is shutting down; retry later', {
+        headers: { 'retry-after': '5' },
+      });
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (closing) void reply.header('connection', 'close');
   });
 
   const bodyValidators = eventBodyValidators({ backfillWindowMs: config.backfillWindowMs, clock: deps.clock });
@@ -76,6 +110,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, { metrics: deps.metrics });
+  // Writes are shed on the append backlog (EventService, LOGPROOF_MAX_QUEUED_EVENTS):
+  // the direct measure of overload here. The event-loop-delay check is off by
+  // default because under-pressure reads an empty sample window as Infinity,
+  // which on a CPU-starved host sheds every request.
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 5,
@@ -112,8 +150,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     batchBodyLimit: config.batchBodyLimit,
     clock: deps.clock,
   });
-  await app.register(orgRoutes, { tenancy: deps.tenancy, orgKeys: deps.orgKeys, store: deps.store, crypto: deps.crypto });
+  await app.register(orgRoutes, {
+    tenancy: deps.tenancy,
+    orgKeys: deps.orgKeys,
+    store: deps.store,
+    crypto: deps.crypto,
+    selfAudit: deps.selfAudit,
+  });
   await app.register(apiKeyRoutes, { tenancy: deps.tenancy, store: deps.store });
+  await app.register(verificationRoutes, deps);
+  await app.register(publicRoutes, deps);
+  await app.register(eventListRoutes, { store: deps.store });
+  await app.register(webhookRoutes, { webhooks: deps.webhooks });
+  await app.register(exportRoutes, deps.exports);
 
   // Graceful shutdown: Fastify stops accepting and answers 503 to new
   // requests; in-flight requests finish; then the queued commits drain.

@@ -22,8 +22,45 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Most events one group commit may hold. */
   readonly maxCommitEvents: number;
-  /** Event-loop delay past which requests are shed with 503. */
+  /** Event-loop delay past which requests are shed with 503; 0 = off (the default, see README). */
   readonly maxEventLoopDelayMs: number;
+  /** Events waiting for a commit past which new writes are shed with 503. */
+  readonly maxQueuedEvents: number;
+  /** Time between self-audit passes over every org log; 0 turns the self-audit off. */
+  readonly selfAuditIntervalMs: number;
+  /** Every this many self-audit passes, each log is re-verified from its start. */
+  readonly selfAuditFullScanEvery: number;
+  // Webhook streams (API.md "Webhooks (streams)").
+  /** Scales the whole retry schedule: 5000 (the default) is the standard one, 5 s to 10 h, over 3 days. */
+  readonly webhookRetryBaseMs: number;
+  /** Lifts the SSRF guard's address rules (loopback, private...). Local testing only. */
+  readonly webhookAllowPrivate: boolean;
+  /** Allows http:// destinations. Local testing only. */
+  readonly webhookAllowHttp: boolean;
+  /** Whether `serve` runs the delivery worker (`logproof worker` runs it alone). */
+  readonly webhookWorker: boolean;
+  /** Whole time of one delivery attempt (connect, send, answer). */
+  readonly webhookTimeoutMs: number;
+  /** How long the previous secret still signs after a rotation. */
+  readonly webhookSecretGraceMs: number;
+  /**
+   * A worker's hold on a webhook, renewed while it delivers. After a crash
+   * the webhook waits this long before another worker takes it over.
+   */
+  readonly webhookLeaseMs: number;
+  // Exports (API.md "Exports").
+  /** Public base URL of the API (scheme, host, optional path) for links it hands out; the request's origin when absent. */
+  readonly publicUrl: string | undefined;
+  /** Background exports that run at once in one process. */
+  readonly exportConcurrency: number;
+  /** How long a finished export file is kept before the sweep deletes it. */
+  readonly exportRetentionMs: number;
+  /** How long a presigned download link is valid (never past the file's expiry). */
+  readonly exportUrlTtlMs: number;
+  /** Most events-table pages in a PDF report (the attached bundle holds every event). */
+  readonly exportPdfMaxPages: number;
+  /** Time between sweeps of stale jobs and expired files; 0 turns the timer off. */
+  readonly exportSweepIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -37,6 +74,33 @@ function readInt(env: Record<string, string | undefined>, name: string, fallback
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be at least ${min}`);
   return value;
+}
+
+function readBool(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: boolean,
+): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+/** LOGPROOF_PUBLIC_URL: an http(s) URL without query or fragment, kept without a trailing slash. */
+function readPublicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`LOGPROOF_PUBLIC_URL must be a URL, got ${JSON.stringify(raw)}`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('LOGPROOF_PUBLIC_URL must be an http(s) URL without query or fragment');
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /** Reads and validates the configuration from the environment and CLI overrides. */
@@ -64,10 +128,47 @@ export function readConfig(
       overrides.batchBodyLimit ?? readInt(env, 'LOGPROOF_BATCH_BODY_LIMIT', 4 * 1024 * 1024, 1024),
     rateLimitPerMinute:
       overrides.rateLimitPerMinute ?? readInt(env, 'LOGPROOF_RATE_LIMIT_PER_MINUTE', 60_000, 0),
-    maxCommitEvents: overrides.maxCommitEvents ?? readInt(env, 'LOGPROOF_MAX_COMMIT_EVENTS', 5000, 1),
+    maxCommitEvents: overrides.maxCommitEvents ?? readInt(env, 'LOGPROOF_MAX_COMMIT_EVENTS', 1000, 1),
     maxEventLoopDelayMs:
-      overrides.maxEventLoopDelayMs ?? readInt(env, 'LOGPROOF_MAX_EVENT_LOOP_DELAY_MS', 1000, 0),
+      overrides.maxEventLoopDelayMs ?? readInt(env, 'LOGPROOF_MAX_EVENT_LOOP_DELAY_MS', 0, 0),
+    maxQueuedEvents:
+      overrides.maxQueuedEvents ?? readInt(env, 'LOGPROOF_MAX_QUEUED_EVENTS', 20_000, 1),
+    selfAuditIntervalMs:
+      overrides.selfAuditIntervalMs ?? readInt(env, 'LOGPROOF_SELF_AUDIT_INTERVAL_MS', 600_000, 0),
+    selfAuditFullScanEvery:
+      overrides.selfAuditFullScanEvery ?? readInt(env, 'LOGPROOF_SELF_AUDIT_FULL_SCAN_EVERY', 24, 1),
+    webhookRetryBaseMs:
+      overrides.webhookRetryBaseMs ?? readInt(env, 'LOGPROOF_WEBHOOK_RETRY_BASE_MS', 5000, 1),
+    webhookAllowPrivate:
+      overrides.webhookAllowPrivate ?? readBool(env, 'LOGPROOF_WEBHOOK_ALLOW_PRIVATE', false),
+    webhookAllowHttp:
+      overrides.webhookAllowHttp ?? readBool(env, 'LOGPROOF_WEBHOOK_ALLOW_HTTP', false),
+    webhookWorker: overrides.webhookWorker ?? readBool(env, 'LOGPROOF_WEBHOOK_WORKER', true),
+    webhookTimeoutMs:
+      overrides.webhookTimeoutMs ?? readInt(env, 'LOGPROOF_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    webhookSecretGraceMs:
+      overrides.webhookSecretGraceMs ??
+      readInt(env, 'LOGPROOF_WEBHOOK_SECRET_GRACE_MS', 86_400_000, 0),
+    webhookLeaseMs:
+      overrides.webhookLeaseMs ?? readInt(env, 'LOGPROOF_WEBHOOK_LEASE_MS', 30_000, 1_000),
+    publicUrl: overrides.publicUrl ?? readPublicUrl(env.LOGPROOF_PUBLIC_URL),
+    exportConcurrency:
+      overrides.exportConcurrency ?? readInt(env, 'LOGPROOF_EXPORT_CONCURRENCY', 2, 1),
+    exportRetentionMs:
+      overrides.exportRetentionMs ?? readInt(env, 'LOGPROOF_EXPORT_RETENTION_SECONDS', 86_400, 60) * 1000,
+    exportUrlTtlMs:
+      overrides.exportUrlTtlMs ?? readInt(env, 'LOGPROOF_EXPORT_URL_TTL_SECONDS', 900, 1) * 1000,
+    exportPdfMaxPages:
+      overrides.exportPdfMaxPages ?? readInt(env, 'LOGPROOF_EXPORT_PDF_MAX_PAGES', 250, 1),
+    exportSweepIntervalMs:
+      overrides.exportSweepIntervalMs ?? readInt(env, 'LOGPROOF_EXPORT_SWEEP_INTERVAL_MS', 60_000, 0),
   };
+  // An attempt may only start while the lease outlasts it (webhooks/webhook-delivery.ts).
+  if (config.webhookLeaseMs < 2 * config.webhookTimeoutMs + 2_000) {
+    throw new ConfigError(
+      'LOGPROOF_WEBHOOK_LEASE_MS must be at least twice LOGPROOF_WEBHOOK_TIMEOUT_MS plus 2000',
+    );
+  }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOGPROOF_LOG_LEVEL must be a pino level, got ${config.logLevel}`);
   }

@@ -7,6 +7,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'idempotency_key_in_flight'
+  | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'idempotency_key_reused'
@@ -22,6 +23,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   idempotency_key_in_flight: 409,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
@@ -38,6 +40,7 @@ const TITLE: Record<ApiErrorCode, string> = {
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   idempotency_key_in_flight: 'Idempotency key in flight',
+  conflict: 'Conflict',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   idempotency_key_reused: 'Idempotency key reused',

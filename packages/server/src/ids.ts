@@ -3,6 +3,19 @@ import { randomBytes } from 'node:crypto';
 // Crockford base32, lowercase: ids are readable, case-insensitive-safe, URL-safe.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
+// randomBytes per id costs a syscall-sized overhead; draw from a pool instead.
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+function takeRandom(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const out = pool.subarray(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
+}
+
 /**
  * A new object id: `<prefix>_` + 26 characters, the first 10 encoding the
  * millisecond time (ULID layout) so that new ids land at the end of B-tree
@@ -15,7 +28,7 @@ export function newId(prefix: 'proj' | 'key' | 'org' | 'evt' | 'wh' | 'exp', now
     time = ALPHABET[t % 32]! + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(10);
+  const bytes = takeRandom(10);
   let rand = '';
   let acc = 0;
   let bits = 0;

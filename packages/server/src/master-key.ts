@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config.js';
@@ -50,6 +50,15 @@ export class MasterKey {
     }
     chmodSync(path, 0o600);
     return { key: new MasterKey(bytes), created: true, path };
+  }
+
+  /**
+   * A 32-byte key for one purpose, derived with HKDF-SHA256 (RFC 5869) under
+   * its own `label` (the info string), so that keys of different uses never
+   * coincide and none reveals the master key.
+   */
+  deriveKey(label: string): Uint8Array {
+    return new Uint8Array(hkdfSync('sha256', this.#key, new Uint8Array(0), label, 32));
   }
 
   seal(plaintext: Uint8Array, context: string): Uint8Array {

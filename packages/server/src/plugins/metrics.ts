@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SelfAuditResult } from '../services/self-audit.js';
 
 /** The app's Prometheus metrics, in a registry of its own (no global state). */
 export class Metrics {
@@ -42,8 +43,47 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Self-audit (services/self-audit.ts): one series per org, the last result.
+  readonly selfAuditValid = new Gauge({
+    name: 'logproof_self_audit_valid',
+    help: '1 when the last self-audit found the org log valid, 0 when it found a problem',
+    labelNames: ['org'] as const,
+    registers: [this.registry],
+  });
+  readonly selfAuditTreeSize = new Gauge({
+    name: 'logproof_self_audit_tree_size',
+    help: 'Log size the last self-audit of the org verified',
+    labelNames: ['org'] as const,
+    registers: [this.registry],
+  });
+  readonly selfAuditFirstBadIndex = new Gauge({
+    name: 'logproof_self_audit_first_bad_index',
+    help: 'First chain_index the last self-audit found a problem at; -1 when none',
+    labelNames: ['org'] as const,
+    registers: [this.registry],
+  });
+  readonly selfAuditCheckedAt = new Gauge({
+    name: 'logproof_self_audit_last_run_timestamp_seconds',
+    help: 'When the org log was last self-audited (unix seconds)',
+    labelNames: ['org'] as const,
+    registers: [this.registry],
+  });
+  readonly selfAuditPassSeconds = new Gauge({
+    name: 'logproof_self_audit_pass_duration_seconds',
+    help: 'Duration of the last self-audit pass over every org',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordSelfAudit(orgId: string, result: SelfAuditResult): void {
+    const labels = { org: orgId };
+    this.selfAuditValid.set(labels, result.valid ? 1 : 0);
+    this.selfAuditTreeSize.set(labels, result.treeSize);
+    this.selfAuditFirstBadIndex.set(labels, result.valid ? -1 : (result.firstBadIndex ?? 0));
+    this.selfAuditCheckedAt.set(labels, result.checkedAt / 1000);
   }
 
   recordCommit(events: number, durationMs: number): void {
@@ -61,7 +101,13 @@ export default fp(
       metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
       metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    // API.md "Operations" lists it, so the reference does too (public, like /healthz).
+    const schema = {
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text exposition format 0.0.4)',
+      response: { 200: { description: 'Prometheus text', type: 'string' } },
+    };
+    app.get('/metrics', { schema }, async (_request, reply) => {
       void reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();
     });

@@ -41,6 +41,13 @@ export default fp(
           { name: 'events', description: 'Record and read audit events' },
           { name: 'orgs', description: 'End-customer orgs, their logs and signing keys' },
           { name: 'api-keys', description: 'API keys of the project' },
+          {
+            name: 'verification',
+            description: 'Proofs, checkpoints and re-verification of org logs',
+          },
+          { name: 'public', description: 'Public log data for auditors and monitors: no API key' },
+          { name: 'webhooks', description: 'Webhook streams: every event pushed, signed, in order' },
+          { name: 'exports', description: 'CSV, NDJSON, JSON, evidence bundles and PDF reports of events' },
           { name: 'operations', description: 'Health, readiness, metrics' },
         ],
       },

@@ -100,6 +100,7 @@ export interface AppendQueueOptions {
  */
 export class AppendQueue {
   readonly #pending: Pending[] = [];
+  #pendingEvents = 0;
   readonly #frontiers = new Map<string, MerkleFrontier>();
   #draining: Promise<void> | null = null;
   readonly #clock: () => number;
@@ -108,10 +109,16 @@ export class AppendQueue {
     this.#clock = options.clock ?? Date.now;
   }
 
+  /** Events waiting for a commit: the backlog that overload shedding watches. */
+  get pendingEvents(): number {
+    return this.#pendingEvents;
+  }
+
   /** Appends the request's items; resolves with the stored events, in item order. */
   submit(request: AppendRequest): Promise<StoredEvent[]> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ request, resolve, reject });
+      this.#pendingEvents += request.items.length;
       // setImmediate, not a microtask: let the requests already read from the
       // sockets in this turn of the event loop join the same commit.
       this.#draining ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
@@ -133,6 +140,7 @@ export class AppendQueue {
           if (group.length > 0 && events + size > this.options.maxCommitEvents) break;
           group.push(this.#pending.shift()!);
           events += size;
+          this.#pendingEvents -= size;
         }
         await this.#commitGroup(group);
       }

@@ -30,7 +30,9 @@ export interface EventToRecord {
 }
 
 /** The event object the API returns: the entry plus the five derived members (PROOFS.md §2). */
-export function toStoredEvent(record: EventRecord): StoredEvent {
+export function toStoredEvent(
+  record: Pick<EventRecord, 'canonical' | 'leafHash' | 'hash' | 'previousHash' | 'signature' | 'keyId'>,
+): StoredEvent {
   const entry = JSON.parse(record.canonical) as Omit<
     StoredEvent,
     'leaf_hash' | 'hash' | 'previous_hash' | 'signature' | 'key_id'
@@ -53,12 +55,17 @@ export class EventService {
   // Keys whose first request is still being committed in this process (409).
   // Across processes the database's unique key decides, and the loser replays.
   readonly #inFlight = new Set<string>();
+  // Org identity (id, external id, project) never changes and orgs are never
+  // deleted, so lookups by reference are cached; this saves two queries per event.
+  readonly #orgs = new Map<string, OrgRecord>();
 
   constructor(
     private readonly store: Store,
     private readonly queue: AppendQueue,
     private readonly orgKeys: OrgKeys,
     private readonly crypto: CryptoProvider,
+    /** Backlog (events waiting for a commit) past which new requests get 503. */
+    private readonly maxQueuedEvents = Number.POSITIVE_INFINITY,
   ) {}
 
   /** SHA-256 over the canonical JSON of what was sent: formatting does not matter. */
@@ -77,7 +84,7 @@ export class EventService {
   ): Promise<RecordResult> {
     const keys: string[] = [];
     if (requestKey) keys.push(requestKey.key);
-    for (const [i, item] of items.entries()) {
+    for (const item of items) {
       if (item.idempotencyKey === undefined) continue;
       if (keys.includes(item.idempotencyKey)) {
         throw new ApiError('validation_failed', 'an idempotency key may be used once per request', {
@@ -85,6 +92,12 @@ export class EventService {
         });
       }
       keys.push(item.idempotencyKey);
+    }
+    // Overload: shed before doing any work, while nothing is half-written.
+    if (this.queue.pendingEvents + items.length > this.maxQueuedEvents) {
+      throw new ApiError('unavailable', 'the server is overloaded: too many events are waiting to be committed; retry shortly', {
+        headers: { 'retry-after': '1' },
+      });
     }
     const flightKeys = keys.map((k) => `${projectId}\n${k}`);
     for (const [i, fk] of flightKeys.entries()) {
@@ -191,9 +204,13 @@ export class EventService {
     const out: OrgRecord[] = [];
     for (const item of items) {
       const ref = item.event.org ?? DEFAULT_ORG_EXTERNAL_ID;
-      let org = cache.get(ref);
+      let org = cache.get(ref) ?? this.#orgs.get(`${projectId}\n${ref}`);
       if (!org) {
         const found = await this.store.findOrg(projectId, ref);
+        if (found) {
+          if (this.#orgs.size >= 10_000) this.#orgs.clear();
+          this.#orgs.set(`${projectId}\n${ref}`, found);
+        }
         if (!found) {
           throw new ApiError('not_found', `no org ${JSON.stringify(ref)} in this project`, {
             errors: [{ path: `${item.path}/org`, message: 'unknown org' }],

@@ -1,4 +1,5 @@
 import type { EventQueryStore } from './event-query-port.js';
+import type { ExportStore } from './export-port.js';
 import type { LogReadStore } from './log-read-port.js';
 import type { WebhookStore } from './webhook-port.js';
 import type {
@@ -61,7 +62,7 @@ export class StoreConflictError extends Error {
  * across every process sharing the database (a lock on the org's row in the
  * database, never only in memory), so chain indexes are dense and never reused.
  */
-export interface Store extends EventQueryStore, LogReadStore, WebhookStore {
+export interface Store extends EventQueryStore, LogReadStore, WebhookStore, ExportStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending versioned migrations; safe to call from several processes at once. */

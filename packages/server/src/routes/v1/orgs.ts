@@ -5,6 +5,7 @@ import { ApiError } from '../../errors.js';
 import { problemResponses } from '../../http/schemas.js';
 import { requireKey } from '../../plugins/auth.js';
 import type { OrgKeys } from '../../services/org-keys.js';
+import type { SelfAudit } from '../../services/self-audit.js';
 import type { Tenancy } from '../../services/tenancy.js';
 import type { OrgRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
@@ -14,6 +15,7 @@ export interface OrgRoutesOptions {
   readonly orgKeys: OrgKeys;
   readonly store: Store;
   readonly crypto: CryptoProvider;
+  readonly selfAudit: SelfAudit;
 }
 
 const ExternalId = Type.String({
@@ -48,6 +50,23 @@ export const OrgSchema = Type.Object({
   root_hash: Type.String({ description: 'Current RFC 6962 root, hex' }),
   key_id: Type.String({ description: 'Current signing key ID, 8 hex digits' }),
   verifier_key: Type.String({ description: 'C2SP verifier key of the current signing key' }),
+  self_audit: Type.Union(
+    [
+      Type.Object({
+        checked_at: Type.String({ format: 'date-time' }),
+        valid: Type.Boolean(),
+        tree_size: Type.Integer({ description: 'The log size that run verified' }),
+        first_bad_index: Type.Union([Type.Integer(), Type.Null()], {
+          description: 'The first chain_index found changed; null when valid',
+        }),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        "This server process's last background re-verification of the log; null before the first",
+    },
+  ),
 });
 
 const OrgKeySchema = Type.Object({
@@ -61,10 +80,11 @@ const OrgKeySchema = Type.Object({
 const OrgParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 256, description: 'Org id or external id' }) });
 
 export default async function orgRoutes(app: FastifyInstance, options: OrgRoutesOptions) {
-  const { tenancy, orgKeys, store } = options;
+  const { tenancy, orgKeys, store, selfAudit } = options;
 
   async function view(org: OrgRecord) {
     const signer = await orgKeys.currentSigner(org.id);
+    const audit = selfAudit.resultFor(org.id);
     return {
       id: org.id,
       external_id: org.externalId,
@@ -76,6 +96,12 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
       root_hash: bytesToHex(org.rootHash),
       key_id: signer.keyIdHex,
       verifier_key: signer.verifierKey,
+      self_audit: audit && {
+        checked_at: new Date(audit.checkedAt).toISOString(),
+        valid: audit.valid,
+        tree_size: audit.treeSize,
+        first_bad_index: audit.firstBadIndex,
+      },
     };
   }
 
@@ -167,6 +193,33 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
           created_at: new Date(k.createdAt).toISOString(),
           retired_at: k.retiredAt === null ? null : new Date(k.retiredAt).toISOString(),
         })),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/orgs/:org/keys/rotate',
+    {
+      config: { scopes: ['admin'] },
+      schema: {
+        tags: ['orgs'],
+        summary: "Rotate the org's signing key",
+        description:
+          'Creates a new Ed25519 key (sealed under the master key) and retires the current one: new events and checkpoints are signed with the new key, in every server process, from the next commit on. The retired key stays listed (here and at GET /v1/public/logs/{org}/keys), so everything it signed still verifies. No body.',
+        params: OrgParams,
+        response: { 201: OrgKeySchema, ...problemResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const org = await findOrg(requireKey(request).projectId, (request.params as { org: string }).org);
+      const key = await orgKeys.rotate(org.id);
+      void reply.code(201);
+      return {
+        key_id: key.keyId,
+        verifier_key: formatVerifierKey(orgKeys.originOf(org.id), key.publicKey, options.crypto),
+        public_key: bytesToBase64(key.publicKey),
+        created_at: new Date(key.createdAt).toISOString(),
+        retired_at: null,
       };
     },
   );

@@ -112,4 +112,119 @@ CREATE TABLE idempotency_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'indexes for listing and search (GET /v1/events)',
+    // As SQLite's version 2. Text columns that filters compare are indexed
+    // COLLATE "C" (byte order, as SQLite's BINARY): the queries compare them
+    // so, which makes `prefix*` ranges and cursors order alike on both
+    // backends whatever the database's default collation.
+    sql: `
+CREATE INDEX events_by_project_time ON events(project_id, occurred_at, org_id, chain_index);
+CREATE INDEX events_by_org_time ON events(org_id, occurred_at, chain_index);
+CREATE INDEX events_by_org_action ON events(org_id, action COLLATE "C", occurred_at, chain_index);
+CREATE INDEX events_by_project_actor ON events(project_id, actor_id COLLATE "C", occurred_at, org_id, chain_index);
+CREATE INDEX event_targets_by_target ON event_targets(target_id COLLATE "C", target_type COLLATE "C", org_id, chain_index);
+`,
+  },
+  {
+    version: 3,
+    name: 'hash lookups (GET /v1/hashes/{hex})',
+    // One index per hash column: events are found by their chain hash or
+    // their leaf hash, then filtered by project.
+    sql: `
+CREATE INDEX events_by_hash ON events(hash);
+CREATE INDEX events_by_leaf_hash ON events(leaf_hash);
+`,
+  },
+  {
+    version: 4,
+    name: 'webhook streams: destinations, delivery cursors, attempts',
+    // As SQLite's version 4; actions are JSONB (an array keeps its order).
+    sql: `
+CREATE TABLE webhooks (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+  url TEXT NOT NULL,
+  description TEXT NOT NULL,
+  org_id TEXT COLLATE "C" REFERENCES orgs(id),
+  actions JSONB,
+  enabled BOOLEAN NOT NULL,
+  disabled_reason TEXT,
+  sealed_secret BYTEA NOT NULL,
+  sealed_previous_secret BYTEA,
+  previous_secret_expires_at BIGINT,
+  version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  failing_since BIGINT,
+  last_success_at BIGINT,
+  last_failure_at BIGINT,
+  lease_owner TEXT,
+  lease_expires_at BIGINT
+);
+CREATE INDEX webhooks_by_project ON webhooks(project_id, id);
+
+CREATE TABLE webhook_cursors (
+  webhook_id TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id),
+  next_index BIGINT NOT NULL,
+  attempt INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  PRIMARY KEY (webhook_id, org_id)
+);
+
+CREATE TABLE webhook_attempts (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  webhook_id TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  org_id TEXT,
+  event_id TEXT,
+  chain_index BIGINT,
+  message_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  attempted_at BIGINT NOT NULL,
+  next_retry_at BIGINT
+);
+CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts(webhook_id, id);
+`,
+  },
+  {
+    version: 5,
+    name: 'exports: background export jobs and their files (PostgreSQL keeps files here)',
+    // As SQLite's version 5. Export files live in export_chunks so that any
+    // process sharing the database can serve a download.
+    sql: `
+CREATE TABLE exports (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+  org_id TEXT COLLATE "C" REFERENCES orgs(id),
+  format TEXT NOT NULL,
+  params JSONB NOT NULL,
+  status TEXT NOT NULL,
+  rows_total BIGINT,
+  row_count BIGINT NOT NULL,
+  byte_count BIGINT NOT NULL,
+  sha256 TEXT,
+  error TEXT,
+  owner TEXT,
+  heartbeat_at BIGINT,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  finished_at BIGINT,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX exports_by_status ON exports(status, expires_at);
+
+CREATE TABLE export_chunks (
+  export_id TEXT COLLATE "C" NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  data BYTEA NOT NULL,
+  PRIMARY KEY (export_id, seq)
+);
+`,
+  },
 ];

@@ -22,6 +22,19 @@ import {
   type Store,
 } from '../../store/store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { PostgresLogReads, readCurrentKeyIds } from './log-reads.js';
+import { PostgresWebhooks } from './webhooks.js';
+import type {
+  DeliveryAttemptRecord,
+  DeliveryProgress,
+  WebhookPatch,
+  WebhookRecord,
+} from '../../store/webhook-port.js';
+import { PostgresExports } from './exports.js';
+import type { ExportOutcome, ExportProgress, ExportRecord } from '../../store/export-port.js';
+import type { EventFilter } from '../../query/event-filter.js';
+import { listEvents } from './event-query.js';
+import type { EventQuery } from '../../store/event-query-port.js';
 
 // Several server processes may share one database. What keeps them from
 // forking an org's chain is the row lock on the org (SELECT ... FOR UPDATE)
@@ -216,6 +229,8 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly #pool: Pool;
+  readonly #reads: PostgresLogReads;
+  readonly #webhooks: PostgresWebhooks;
 
   constructor(options: PostgresStoreOptions) {
     this.#pool = new Pool({
@@ -227,6 +242,8 @@ export class PostgresStore implements Store {
     // the next query opens a new one; without a listener the 'error' event
     // would crash the process instead.
     this.#pool.on('error', () => {});
+    this.#reads = new PostgresLogReads(this.#pool, (work) => this.#transaction(work));
+    this.#webhooks = new PostgresWebhooks(this.#pool, (work) => this.#transaction(work));
   }
 
   /** Runs `work` in one transaction on one client; rolls back when it throws. */
@@ -540,6 +557,133 @@ export class PostgresStore implements Store {
     }
     return out;
   }
+
+  // --- event queries: delegate to ./event-query.ts (EventQueryStore)
+  async listEvents(projectId: string, query: EventQuery): Promise<EventRecord[]> {
+    return listEvents(this.#pool, projectId, query);
+  }
+
+  // --- log reads: delegate to ./log-reads.ts (LogReadStore)
+  scanLog(orgId: string, fromIndex: number, limit: number, options?: { signatures?: boolean }) {
+    return this.#reads.scanLog(orgId, fromIndex, limit, options);
+  }
+  scanTreeHashes(orgId: string, fromIndex: number, toIndex: number) {
+    return this.#reads.scanTreeHashes(orgId, fromIndex, toIndex);
+  }
+  checkpointAt(orgId: string, treeSize: number) {
+    return this.#reads.checkpointAt(orgId, treeSize);
+  }
+  listCheckpoints(orgId: string, afterSize: number, upToSize: number) {
+    return this.#reads.listCheckpoints(orgId, afterSize, upToSize);
+  }
+  findHash(projectId: string, hash: Uint8Array) {
+    return this.#reads.findHash(projectId, hash);
+  }
+  listOrgIds(options: { limit: number; afterId?: string }) {
+    return this.#reads.listOrgIds(options);
+  }
+  rotateOrgKey(orgId: string, newKey: OrgKeyRecord, retireKeyId: string, at: number) {
+    return this.#reads.rotateOrgKey(orgId, newKey, retireKeyId, at);
+  }
+
+  // --- webhooks: delegate to ./webhooks.ts (WebhookStore)
+  insertWebhook(webhook: WebhookRecord) {
+    return this.#webhooks.insertWebhook(webhook);
+  }
+  getWebhook(projectId: string, id: string) {
+    return this.#webhooks.getWebhook(projectId, id);
+  }
+  listWebhooks(projectId: string, options: { limit: number; afterId?: string }) {
+    return this.#webhooks.listWebhooks(projectId, options);
+  }
+  updateWebhook(projectId: string, id: string, patch: WebhookPatch, at: number) {
+    return this.#webhooks.updateWebhook(projectId, id, patch, at);
+  }
+  rotateWebhookSecret(
+    projectId: string,
+    id: string,
+    sealedSecret: Uint8Array,
+    previousExpiresAt: number,
+    at: number,
+  ) {
+    return this.#webhooks.rotateWebhookSecret(projectId, id, sealedSecret, previousExpiresAt, at);
+  }
+  deleteWebhook(projectId: string, id: string) {
+    return this.#webhooks.deleteWebhook(projectId, id);
+  }
+  webhookLag(webhookId: string) {
+    return this.#webhooks.webhookLag(webhookId);
+  }
+  listDeliveryAttempts(webhookId: string, limit: number) {
+    return this.#webhooks.listDeliveryAttempts(webhookId, limit);
+  }
+  insertDeliveryAttempts(attempts: readonly DeliveryAttemptRecord[]) {
+    return this.#webhooks.insertDeliveryAttempts(attempts);
+  }
+  claimWebhooks(owner: string, now: number, leaseMs: number, limit: number) {
+    return this.#webhooks.claimWebhooks(owner, now, leaseMs, limit);
+  }
+  pendingCursors(webhookId: string) {
+    return this.#webhooks.pendingCursors(webhookId);
+  }
+  saveDeliveryProgress(progress: DeliveryProgress) {
+    return this.#webhooks.saveDeliveryProgress(progress);
+  }
+  releaseWebhookLease(webhookId: string, owner: string) {
+    return this.#webhooks.releaseWebhookLease(webhookId, owner);
+  }
+
+  // --- exports: delegate to ./exports.ts (ExportStore)
+  #exportStore: PostgresExports | undefined;
+  get #exports(): PostgresExports {
+    this.#exportStore ??= new PostgresExports(this.#pool);
+    return this.#exportStore;
+  }
+  insertExport(record: ExportRecord) {
+    return this.#exports.insertExport(record);
+  }
+  getExport(projectId: string, id: string) {
+    return this.#exports.getExport(projectId, id);
+  }
+  getExportById(id: string) {
+    return this.#exports.getExportById(id);
+  }
+  startExport(id: string, owner: string, at: number) {
+    return this.#exports.startExport(id, owner, at);
+  }
+  updateExportProgress(id: string, owner: string, progress: ExportProgress, at: number) {
+    return this.#exports.updateExportProgress(id, owner, progress, at);
+  }
+  finishExport(id: string, owner: string, outcome: ExportOutcome, at: number, expiresAt: number) {
+    return this.#exports.finishExport(id, owner, outcome, at, expiresAt);
+  }
+  heartbeatExports(owner: string, at: number) {
+    return this.#exports.heartbeatExports(owner, at);
+  }
+  failStaleExports(staleBefore: number, error: string, at: number, expiresAt: number) {
+    return this.#exports.failStaleExports(staleBefore, error, at, expiresAt);
+  }
+  listExpiredExports(now: number, limit: number) {
+    return this.#exports.listExpiredExports(now, limit);
+  }
+  markExportExpired(id: string) {
+    return this.#exports.markExportExpired(id);
+  }
+  writeExportChunk(id: string, seq: number, data: Uint8Array) {
+    return this.#exports.writeExportChunk(id, seq, data);
+  }
+  readExportChunks(id: string, fromSeq: number, limit: number) {
+    return this.#exports.readExportChunks(id, fromSeq, limit);
+  }
+  deleteExportChunks(id: string) {
+    return this.#exports.deleteExportChunks(id);
+  }
+  countEvents(projectId: string, filter: EventFilter) {
+    return this.#exports.countEvents(projectId, filter);
+  }
+  listExportEvents(projectId: string, query: EventQuery) {
+    return this.#exports.listExportEvents(projectId, query);
+  }
 }
 
 async function insertCheckpoints(c: PoolClient, cps: readonly CheckpointRecord[]): Promise<void> {
@@ -584,6 +728,8 @@ function hashRequestParams(wanted: ReadonlyMap<string, readonly number[]>): [str
  * Under READ COMMITTED (the default) a lock that had to wait returns the head
  * the previous holder committed, and the next statement's snapshot sees that
  * holder's tree hashes too; a stricter isolation level would instead fail.
+ * The current signing key ids are read the same way, after the lock, so that
+ * a key rotation (which takes the same lock) is never missed.
  */
 async function lockLogs(
   c: PoolClient,
@@ -606,6 +752,7 @@ async function lockLogs(
   const hashRows =
     orgIds.length === 0 ? [] : (await c.query<Row>(SELECT_TREE_HASHES, [orgIds, indexes])).rows;
   const frontiers = collectHashes(hashRows, wanted);
+  const keyIds = await readCurrentKeyIds(c, [...known.keys()]);
 
   const logs = new Map<string, LockedLog>();
   for (const r of rows) {
@@ -614,7 +761,11 @@ async function lockLogs(
       headHash: r.head_hash as Uint8Array,
       rootHash: r.root_hash as Uint8Array,
     };
-    logs.set(r.id as string, { head, frontier: frontiers.get(r.id as string) ?? null });
+    logs.set(r.id as string, {
+      head,
+      frontier: frontiers.get(r.id as string) ?? null,
+      currentKeyId: keyIds.get(r.id as string) ?? null,
+    });
   }
   return logs;
 }

@@ -102,4 +102,119 @@ CREATE TABLE idempotency_keys (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: 'indexes for listing and search (GET /v1/events)',
+    // Every listing is ordered by (occurred_at, org_id, chain_index); each
+    // index ends in that key so that a filtered page is an index range read
+    // in order, stopping after `limit` rows, and a cursor seeks into it.
+    sql: `
+CREATE INDEX events_by_project_time ON events(project_id, occurred_at, org_id, chain_index);
+CREATE INDEX events_by_org_time ON events(org_id, occurred_at, chain_index);
+CREATE INDEX events_by_org_action ON events(org_id, action, occurred_at, chain_index);
+CREATE INDEX events_by_project_actor ON events(project_id, actor_id, occurred_at, org_id, chain_index);
+CREATE INDEX event_targets_by_target ON event_targets(target_id, target_type, org_id, chain_index);
+`,
+  },
+  {
+    version: 3,
+    name: 'hash lookups (GET /v1/hashes/{hex})',
+    // One index per hash column: events are found by their chain hash or
+    // their leaf hash, then filtered by project.
+    sql: `
+CREATE INDEX events_by_hash ON events(hash);
+CREATE INDEX events_by_leaf_hash ON events(leaf_hash);
+`,
+  },
+  {
+    version: 4,
+    name: 'webhook streams: destinations, delivery cursors, attempts',
+    // One cursor per (webhook, org) is the whole delivery state: no row per
+    // event. The lease columns keep two workers off one webhook.
+    sql: `
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  url TEXT NOT NULL,
+  description TEXT NOT NULL,
+  org_id TEXT REFERENCES orgs(id),
+  actions TEXT,
+  enabled INTEGER NOT NULL,
+  disabled_reason TEXT,
+  sealed_secret BLOB NOT NULL,
+  sealed_previous_secret BLOB,
+  previous_secret_expires_at INTEGER,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  consecutive_failures INTEGER NOT NULL,
+  failing_since INTEGER,
+  last_success_at INTEGER,
+  last_failure_at INTEGER,
+  lease_owner TEXT,
+  lease_expires_at INTEGER
+) STRICT;
+CREATE INDEX webhooks_by_project ON webhooks(project_id, id);
+
+CREATE TABLE webhook_cursors (
+  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  next_index INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  PRIMARY KEY (webhook_id, org_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE webhook_attempts (
+  id INTEGER PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  org_id TEXT,
+  event_id TEXT,
+  chain_index INTEGER,
+  message_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  duration_ms INTEGER NOT NULL,
+  attempted_at INTEGER NOT NULL,
+  next_retry_at INTEGER
+) STRICT;
+CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts(webhook_id, id);
+`,
+  },
+  {
+    version: 5,
+    name: 'exports: background export jobs and their files (PostgreSQL keeps files here)',
+    // A job row per POST /v1/exports; export_chunks holds a file in 1 MiB
+    // pieces where every server process must be able to serve it.
+    sql: `
+CREATE TABLE exports (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  org_id TEXT REFERENCES orgs(id),
+  format TEXT NOT NULL,
+  params TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rows_total INTEGER,
+  row_count INTEGER NOT NULL,
+  byte_count INTEGER NOT NULL,
+  sha256 TEXT,
+  error TEXT,
+  owner TEXT,
+  heartbeat_at INTEGER,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX exports_by_status ON exports(status, expires_at);
+
+CREATE TABLE export_chunks (
+  export_id TEXT NOT NULL REFERENCES exports(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (export_id, seq)
+) STRICT, WITHOUT ROWID;
+`,
+  },
 ];

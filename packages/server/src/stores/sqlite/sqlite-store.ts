@@ -22,7 +22,20 @@ import {
   type Store,
 } from '../../store/store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SqliteLogReads } from './log-reads.js';
+import { SqliteWebhooks } from './webhooks.js';
+import { SqliteExports } from './exports.js';
+import type { ExportOutcome, ExportProgress, ExportRecord } from '../../store/export-port.js';
+import type { EventFilter } from '../../query/event-filter.js';
+import { listEvents } from './event-query.js';
+import type { EventQuery } from '../../store/event-query-port.js';
 import { assertLogWriteFits } from '../../store/append-guard.js';
+import type {
+  DeliveryAttemptRecord,
+  DeliveryProgress,
+  WebhookPatch,
+  WebhookRecord,
+} from '../../store/webhook-port.js';
 
 // better-sqlite3 is synchronous. Each transaction here runs to completion
 // without yielding, so no other request can slip a statement into it; that is
@@ -179,6 +192,8 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly #db: Database.Database;
   #stmts: Statements | undefined;
+  #logReads: SqliteLogReads | undefined;
+  #webhookStore: SqliteWebhooks | undefined;
 
   constructor(options: SqliteStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
@@ -195,6 +210,12 @@ export class SqliteStore implements Store {
   get #s(): Statements {
     this.#stmts ??= prepareStatements(this.#db);
     return this.#stmts;
+  }
+
+  /** Verification reads (./log-reads.ts), prepared on first use like #s. */
+  get #reads(): SqliteLogReads {
+    this.#logReads ??= new SqliteLogReads(this.#db);
+    return this.#logReads;
   }
 
   async migrate(): Promise<{ applied: number[] }> {
@@ -362,7 +383,8 @@ export class SqliteStore implements Store {
             MerkleFrontier.indexesFor(head.treeSize),
           );
         }
-        logs.set(target.orgId, { head, frontier });
+        const currentKeyId = this.#reads.currentKeyIdSync(target.orgId);
+        logs.set(target.orgId, { head, frontier, currentKeyId });
       }
       const w = build(logs);
       for (const log of w.logs) this.#writeLog(log, logs.get(log.orgId));
@@ -483,5 +505,138 @@ export class SqliteStore implements Store {
       }
     }
     return out;
+  }
+
+  // --- event queries: delegate to ./event-query.ts (EventQueryStore)
+  async listEvents(projectId: string, query: EventQuery): Promise<EventRecord[]> {
+    return listEvents(this.#db, projectId, query);
+  }
+
+  // --- log reads: delegate to ./log-reads.ts (LogReadStore)
+  scanLog(orgId: string, fromIndex: number, limit: number, options?: { signatures?: boolean }) {
+    return this.#reads.scanLog(orgId, fromIndex, limit, options);
+  }
+  scanTreeHashes(orgId: string, fromIndex: number, toIndex: number) {
+    return this.#reads.scanTreeHashes(orgId, fromIndex, toIndex);
+  }
+  checkpointAt(orgId: string, treeSize: number) {
+    return this.#reads.checkpointAt(orgId, treeSize);
+  }
+  listCheckpoints(orgId: string, afterSize: number, upToSize: number) {
+    return this.#reads.listCheckpoints(orgId, afterSize, upToSize);
+  }
+  findHash(projectId: string, hash: Uint8Array) {
+    return this.#reads.findHash(projectId, hash);
+  }
+  listOrgIds(options: { limit: number; afterId?: string }) {
+    return this.#reads.listOrgIds(options);
+  }
+  rotateOrgKey(orgId: string, newKey: OrgKeyRecord, retireKeyId: string, at: number) {
+    return this.#reads.rotateOrgKey(orgId, newKey, retireKeyId, at);
+  }
+
+  // --- webhooks: delegate to ./webhooks.ts (WebhookStore)
+  /** Webhook statements (./webhooks.ts), prepared on first use like #s. */
+  get #webhooks(): SqliteWebhooks {
+    this.#webhookStore ??= new SqliteWebhooks(this.#db);
+    return this.#webhookStore;
+  }
+  insertWebhook(webhook: WebhookRecord) {
+    return this.#webhooks.insertWebhook(webhook);
+  }
+  getWebhook(projectId: string, id: string) {
+    return this.#webhooks.getWebhook(projectId, id);
+  }
+  listWebhooks(projectId: string, options: { limit: number; afterId?: string }) {
+    return this.#webhooks.listWebhooks(projectId, options);
+  }
+  updateWebhook(projectId: string, id: string, patch: WebhookPatch, at: number) {
+    return this.#webhooks.updateWebhook(projectId, id, patch, at);
+  }
+  rotateWebhookSecret(
+    projectId: string,
+    id: string,
+    sealedSecret: Uint8Array,
+    previousExpiresAt: number,
+    at: number,
+  ) {
+    return this.#webhooks.rotateWebhookSecret(projectId, id, sealedSecret, previousExpiresAt, at);
+  }
+  deleteWebhook(projectId: string, id: string) {
+    return this.#webhooks.deleteWebhook(projectId, id);
+  }
+  webhookLag(webhookId: string) {
+    return this.#webhooks.webhookLag(webhookId);
+  }
+  listDeliveryAttempts(webhookId: string, limit: number) {
+    return this.#webhooks.listDeliveryAttempts(webhookId, limit);
+  }
+  insertDeliveryAttempts(attempts: readonly DeliveryAttemptRecord[]) {
+    return this.#webhooks.insertDeliveryAttempts(attempts);
+  }
+  claimWebhooks(owner: string, now: number, leaseMs: number, limit: number) {
+    return this.#webhooks.claimWebhooks(owner, now, leaseMs, limit);
+  }
+  pendingCursors(webhookId: string) {
+    return this.#webhooks.pendingCursors(webhookId);
+  }
+  saveDeliveryProgress(progress: DeliveryProgress) {
+    return this.#webhooks.saveDeliveryProgress(progress);
+  }
+  releaseWebhookLease(webhookId: string, owner: string) {
+    return this.#webhooks.releaseWebhookLease(webhookId, owner);
+  }
+
+  // --- exports: delegate to ./exports.ts (ExportStore)
+  #exportStore: SqliteExports | undefined;
+  /** Export statements (./exports.ts), prepared on first use like #s. */
+  get #exports(): SqliteExports {
+    this.#exportStore ??= new SqliteExports(this.#db);
+    return this.#exportStore;
+  }
+  insertExport(record: ExportRecord) {
+    return this.#exports.insertExport(record);
+  }
+  getExport(projectId: string, id: string) {
+    return this.#exports.getExport(projectId, id);
+  }
+  getExportById(id: string) {
+    return this.#exports.getExportById(id);
+  }
+  startExport(id: string, owner: string, at: number) {
+    return this.#exports.startExport(id, owner, at);
+  }
+  updateExportProgress(id: string, owner: string, progress: ExportProgress, at: number) {
+    return this.#exports.updateExportProgress(id, owner, progress, at);
+  }
+  finishExport(id: string, owner: string, outcome: ExportOutcome, at: number, expiresAt: number) {
+    return this.#exports.finishExport(id, owner, outcome, at, expiresAt);
+  }
+  heartbeatExports(owner: string, at: number) {
+    return this.#exports.heartbeatExports(owner, at);
+  }
+  failStaleExports(staleBefore: number, error: string, at: number, expiresAt: number) {
+    return this.#exports.failStaleExports(staleBefore, error, at, expiresAt);
+  }
+  listExpiredExports(now: number, limit: number) {
+    return this.#exports.listExpiredExports(now, limit);
+  }
+  markExportExpired(id: string) {
+    return this.#exports.markExportExpired(id);
+  }
+  writeExportChunk(id: string, seq: number, data: Uint8Array) {
+    return this.#exports.writeExportChunk(id, seq, data);
+  }
+  readExportChunks(id: string, fromSeq: number, limit: number) {
+    return this.#exports.readExportChunks(id, fromSeq, limit);
+  }
+  deleteExportChunks(id: string) {
+    return this.#exports.deleteExportChunks(id);
+  }
+  countEvents(projectId: string, filter: EventFilter) {
+    return this.#exports.countEvents(projectId, filter);
+  }
+  listExportEvents(projectId: string, query: EventQuery) {
+    return this.#exports.listExportEvents(projectId, query);
   }
 }

@@ -1,0 +1,119 @@
+// npm run bench -w packages/server: ingest throughput on this machine, printed
+// side by side with the HTTP floor and the store floor. Prints figures; asserts nothing.
+//
+//   LOGPROOF_BENCH_SECONDS   duration of each HTTP run (default 10)
+//   LOGPROOF_TEST_DATABASE_URL  PostgreSQL admin URL; the PostgreSQL rows are skipped without it
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { cannon, fmt, startProcess } from './bench-util.mjs';
+import { measureStoreFloor, sampleEvent } from './store-floor.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '../../cli/bin/logproof.js');
+const seconds = Number(process.env.LOGPROOF_BENCH_SECONDS ?? 10);
+const rows = [];
+
+function row(name, result, eventsPerRequest = 1) {
+  const r = {
+    name,
+    // Only acknowledged (2xx) requests count: a 503 is not throughput.
+    eventsPerSecond: (result['2xx'] / result.duration) * eventsPerRequest,
+    requestsPerSecond: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+  rows.push(r);
+  console.log(
+    `${name.padEnd(44)} ${fmt(r.eventsPerSecond).padStart(9)} events/s  ${fmt(r.requestsPerSecond).padStart(8)} req/s  p50 ${fmt(r.p50, 1)} ms  p99 ${fmt(r.p99, 1)} ms  errors ${r.errors}`,
+  );
+  return r;
+}
+
+async function benchLogproof(label, env) {
+  const server = await startProcess([cli, 'serve', '--port', '0'], {
+    LOGPROOF_RATE_LIMIT_PER_MINUTE: '0',
+    LOGPROOF_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  try {
+    const key = /lp_sk_[0-9A-Za-z]+/.exec(server.output())?.[0];
+    if (!key) throw new Error('no admin key printed');
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const single = JSON.stringify(sampleEvent(1));
+    // Warm up (JIT, caches, first checkpoint).
+    await cannon({ url: `${server.url}/v1/events`, method: 'POST', headers, body: single, connections: 8, duration: 2 });
+    const s = row(`logproof ${label} single event, 32 conns`, await cannon({
+      url: `${server.url}/v1/events`, method: 'POST', headers, body: single, connections: 32, duration: seconds,
+    }));
+    const batch = JSON.stringify({ events: Array.from({ length: 1000 }, (_, i) => sampleEvent(i)) });
+    const b = row(`logproof ${label} batch of 1000, 4 conns`, await cannon({
+      url: `${server.url}/v1/events/batch`, method: 'POST', headers, body: batch, connections: 4, duration: seconds,
+    }), 1000);
+    return { single: s, batch: b };
+  } finally {
+    await server.stop();
+  }
+}
+
+console.log(`Logproof ingest benchmark — ${seconds} s per HTTP run, node ${process.version}\n`);
+
+// 1. HTTP floor.
+const noop = await startProcess([join(here, 'noop-server.mjs')]);
+let floorHttp;
+try {
+  await cannon({ url: `${noop.url}/noop`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleEvent(1)), connections: 8, duration: 2 });
+  floorHttp = row('HTTP floor: no-op Fastify POST, 32 conns', await cannon({
+    url: `${noop.url}/noop`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleEvent(1)), connections: 32, duration: seconds,
+  }));
+} finally {
+  await noop.stop();
+}
+
+// 2. Store floor.
+const storeFloor = measureStoreFloor();
+console.log(`${'store floor: JSON+SHA-256+Ed25519+SQLite 1000-row tx'.padEnd(44)} ${fmt(storeFloor.rowsPerSecond).padStart(9)} events/s  (${storeFloor.rows} rows, WAL, synchronous=FULL)`);
+
+// 3. Logproof on SQLite.
+const dataDir = mkdtempSync(join(tmpdir(), 'logproof-bench-'));
+let sqlite;
+try {
+  sqlite = await benchLogproof('sqlite', { LOGPROOF_DATA_DIR: dataDir });
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+// 4. Logproof on PostgreSQL.
+let postgres = null;
+const adminUrl = process.env.LOGPROOF_TEST_DATABASE_URL;
+if (adminUrl) {
+  const name = `logproof_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    postgres = await benchLogproof('postgres', {
+      LOGPROOF_DATABASE_URL: url.toString(),
+      LOGPROOF_MASTER_KEY: randomBytes(32).toString('hex'),
+    });
+  } finally {
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+} else {
+  console.log('postgres rows skipped: set LOGPROOF_TEST_DATABASE_URL');
+}
+
+console.log('\nRatios (targets on SQLite: batch >= 50% of store floor; single >= 25% of HTTP floor with p99 <= 50 ms)');
+console.log(`  sqlite batch / store floor:   ${fmt((100 * sqlite.batch.eventsPerSecond) / storeFloor.rowsPerSecond, 1)}%`);
+console.log(`  sqlite single / HTTP floor:   ${fmt((100 * sqlite.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(sqlite.single.p99, 1)} ms)`);
+if (postgres) {
+  console.log(`  postgres batch / store floor: ${fmt((100 * postgres.batch.eventsPerSecond) / storeFloor.rowsPerSecond, 1)}%`);
+  console.log(`  postgres single / HTTP floor: ${fmt((100 * postgres.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(postgres.single.p99, 1)} ms)`);
+}
