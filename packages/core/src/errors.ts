@@ -66,9 +66,6 @@ export class LogproofError extends Error {
 }
 
 /** True when `error` is a {@link LogproofError}, optionally with the given code. */
-export function isLogproofError(
-  error: unknown,
-  code?: LogproofErrorCode,
-): error is LogproofError {
+export function isLogproofError(error: unknown, code?: LogproofErrorCode): error is LogproofError {
   return error instanceof LogproofError && (code === undefined || error.code === code);
 }

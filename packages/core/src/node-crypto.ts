@@ -43,11 +43,17 @@ export function createNodeCrypto(options: { verifyKeyCacheSize?: number } = {}):
   const verifyKeys = new Map<string, KeyObject | null>();
 
   function publicKeyObject(publicKey: Uint8Array): KeyObject | null {
-    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('hex');
+    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString(
+      'hex',
+    );
     let key = verifyKeys.get(id);
     if (key === undefined) {
       try {
-        key = createPublicKey({ key: withPrefix(SPKI_PREFIX, publicKey), format: 'der', type: 'spki' });
+        key = createPublicKey({
+          key: withPrefix(SPKI_PREFIX, publicKey),
+          format: 'der',
+          type: 'spki',
+        });
       } catch {
         key = null;
       }
@@ -64,7 +70,8 @@ export function createNodeCrypto(options: { verifyKeyCacheSize?: number } = {}):
       return h.digest();
     },
     ed25519Signer(seed: Uint8Array): Ed25519Signer {
-      if (seed.length !== 32) throw new LogproofError('ERR_SIGNER_KEY', 'Ed25519 seed must be 32 bytes');
+      if (seed.length !== 32)
+        throw new LogproofError('ERR_SIGNER_KEY', 'Ed25519 seed must be 32 bytes');
       const privateKey = createPrivateKey({
         key: withPrefix(PKCS8_PREFIX, seed),
         format: 'der',

@@ -43,5 +43,8 @@ export function cannon(options) {
 }
 
 export function fmt(n, digits = 0) {
-  return Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return Number(n).toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }

@@ -46,14 +46,40 @@ async function benchLogproof(label, env) {
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     const single = JSON.stringify(sampleEvent(1));
     // Warm up (JIT, caches, first checkpoint).
-    await cannon({ url: `${server.url}/v1/events`, method: 'POST', headers, body: single, connections: 8, duration: 2 });
-    const s = row(`logproof ${label} single event, 32 conns`, await cannon({
-      url: `${server.url}/v1/events`, method: 'POST', headers, body: single, connections: 32, duration: seconds,
-    }));
-    const batch = JSON.stringify({ events: Array.from({ length: 1000 }, (_, i) => sampleEvent(i)) });
-    const b = row(`logproof ${label} batch of 1000, 4 conns`, await cannon({
-      url: `${server.url}/v1/events/batch`, method: 'POST', headers, body: batch, connections: 4, duration: seconds,
-    }), 1000);
+    await cannon({
+      url: `${server.url}/v1/events`,
+      method: 'POST',
+      headers,
+      body: single,
+      connections: 8,
+      duration: 2,
+    });
+    const s = row(
+      `logproof ${label} single event, 32 conns`,
+      await cannon({
+        url: `${server.url}/v1/events`,
+        method: 'POST',
+        headers,
+        body: single,
+        connections: 32,
+        duration: seconds,
+      }),
+    );
+    const batch = JSON.stringify({
+      events: Array.from({ length: 1000 }, (_, i) => sampleEvent(i)),
+    });
+    const b = row(
+      `logproof ${label} batch of 1000, 4 conns`,
+      await cannon({
+        url: `${server.url}/v1/events/batch`,
+        method: 'POST',
+        headers,
+        body: batch,
+        connections: 4,
+        duration: seconds,
+      }),
+      1000,
+    );
     return { single: s, batch: b };
   } finally {
     await server.stop();
@@ -66,17 +92,34 @@ console.log(`Logproof ingest benchmark — ${seconds} s per HTTP run, node ${pro
 const noop = await startProcess([join(here, 'noop-server.mjs')]);
 let floorHttp;
 try {
-  await cannon({ url: `${noop.url}/noop`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleEvent(1)), connections: 8, duration: 2 });
-  floorHttp = row('HTTP floor: no-op Fastify POST, 32 conns', await cannon({
-    url: `${noop.url}/noop`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleEvent(1)), connections: 32, duration: seconds,
-  }));
+  await cannon({
+    url: `${noop.url}/noop`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(sampleEvent(1)),
+    connections: 8,
+    duration: 2,
+  });
+  floorHttp = row(
+    'HTTP floor: no-op Fastify POST, 32 conns',
+    await cannon({
+      url: `${noop.url}/noop`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sampleEvent(1)),
+      connections: 32,
+      duration: seconds,
+    }),
+  );
 } finally {
   await noop.stop();
 }
 
 // 2. Store floor.
 const storeFloor = measureStoreFloor();
-console.log(`${'store floor: JSON+SHA-256+Ed25519+SQLite 1000-row tx'.padEnd(44)} ${fmt(storeFloor.rowsPerSecond).padStart(9)} events/s  (${storeFloor.rows} rows, WAL, synchronous=FULL)`);
+console.log(
+  `${'store floor: JSON+SHA-256+Ed25519+SQLite 1000-row tx'.padEnd(44)} ${fmt(storeFloor.rowsPerSecond).padStart(9)} events/s  (${storeFloor.rows} rows, WAL, synchronous=FULL)`,
+);
 
 // 3. Logproof on SQLite.
 const dataDir = mkdtempSync(join(tmpdir(), 'logproof-bench-'));
@@ -110,10 +153,20 @@ if (adminUrl) {
   console.log('postgres rows skipped: set LOGPROOF_TEST_DATABASE_URL');
 }
 
-console.log('\nRatios (targets on SQLite: batch >= 50% of store floor; single >= 25% of HTTP floor with p99 <= 50 ms)');
-console.log(`  sqlite batch / store floor:   ${fmt((100 * sqlite.batch.eventsPerSecond) / storeFloor.rowsPerSecond, 1)}%`);
-console.log(`  sqlite single / HTTP floor:   ${fmt((100 * sqlite.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(sqlite.single.p99, 1)} ms)`);
+console.log(
+  '\nRatios (targets on SQLite: batch >= 50% of store floor; single >= 25% of HTTP floor with p99 <= 50 ms)',
+);
+console.log(
+  `  sqlite batch / store floor:   ${fmt((100 * sqlite.batch.eventsPerSecond) / storeFloor.rowsPerSecond, 1)}%`,
+);
+console.log(
+  `  sqlite single / HTTP floor:   ${fmt((100 * sqlite.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(sqlite.single.p99, 1)} ms)`,
+);
 if (postgres) {
-  console.log(`  postgres batch / store floor: ${fmt((100 * postgres.batch.eventsPerSecond) / storeFloor.rowsPerSecond, 1)}%`);
-  console.log(`  postgres single / HTTP floor: ${fmt((100 * postgres.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(postgres.single.p99, 1)} ms)`);
+  console.log(
+    `  postgres batch / store floor: ${fmt((100 * postgres.batch.eventsPerSecond) / storeFloor.rowsPerSecond, 1)}%`,
+  );
+  console.log(
+    `  postgres single / HTTP floor: ${fmt((100 * postgres.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(postgres.single.p99, 1)} ms)`,
+  );
 }

@@ -15,7 +15,9 @@ export function measureStoreFloor({ transactions = 30, rowsPerTransaction = 1000
     db.exec(
       'CREATE TABLE rows (org TEXT NOT NULL, idx INTEGER NOT NULL, body TEXT NOT NULL, hash BLOB NOT NULL, sig BLOB NOT NULL, PRIMARY KEY (org, idx)) STRICT, WITHOUT ROWID',
     );
-    const insert = db.prepare('INSERT INTO rows (org, idx, body, hash, sig) VALUES (?, ?, ?, ?, ?)');
+    const insert = db.prepare(
+      'INSERT INTO rows (org, idx, body, hash, sig) VALUES (?, ?, ?, ?, ?)',
+    );
     const { privateKey } = generateKeyPairSync('ed25519');
     const template = sampleEvent(0);
     let idx = 0;
@@ -28,7 +30,12 @@ export function measureStoreFloor({ transactions = 30, rowsPerTransaction = 1000
       for (let i = 0; i < rowsPerTransaction; i++) {
         const body = JSON.stringify({ ...template, chain_index: idx });
         const bytes = Buffer.from(body);
-        rows.push({ idx: idx++, body, hash: createHash('sha256').update(bytes).digest(), sig: sign(null, bytes, privateKey) });
+        rows.push({
+          idx: idx++,
+          body,
+          hash: createHash('sha256').update(bytes).digest(),
+          sig: sign(null, bytes, privateKey),
+        });
       }
       write(rows);
     }
@@ -50,7 +57,11 @@ export function sampleEvent(i) {
       { id: 'team_42', type: 'team' },
     ],
     metadata: { plan: 'enterprise', seats: 250, via: 'share-dialog', sso: true },
-    context: { ip: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)', request_id: `req_${i}` },
+    context: {
+      ip: '203.0.113.7',
+      user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+      request_id: `req_${i}`,
+    },
     outcome: 'success',
   };
 }

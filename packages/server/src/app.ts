@@ -52,7 +52,13 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   return {
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.secret', '*.api_key'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.secret',
+        '*.api_key',
+      ],
       censor: '[redacted]',
     },
   };
@@ -101,7 +107,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) void reply.header('connection', 'close');
   });
 
-  const bodyValidators = eventBodyValidators({ backfillWindowMs: config.backfillWindowMs, clock: deps.clock });
+  const bodyValidators = eventBodyValidators({
+    backfillWindowMs: config.backfillWindowMs,
+    clock: deps.clock,
+  });
   app.setValidatorCompiler(createSchemaCompiler(bodyValidators));
   // Responses are written with JSON.stringify: the event object must carry
   // exactly its members (PROOFS.md §2), never what a response schema filters.
@@ -119,9 +128,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retryAfter: 5,
     exposeStatusRoute: false,
     pressureHandler: (_req, _reply, type, value) => {
-      throw new ApiError('unavailable', `the server is overloaded (${type}: ${String(value)}); retry later`, {
-        headers: { 'retry-after': '5' },
-      });
+      throw new ApiError(
+        'unavailable',
+        `the server is overloaded (${type}: ${String(value)}); retry later`,
+        {
+          headers: { 'retry-after': '5' },
+        },
+      );
     },
   });
   await app.register(authPlugin, { tenancy: deps.tenancy });
@@ -135,9 +148,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       keyGenerator: (request) => request.apiKey?.id ?? request.ip,
       allowList: (request) => request.routeOptions.config.scopes === undefined,
       errorResponseBuilder: (_request, context) =>
-        new ApiError('rate_limited', `rate limit of ${context.max} requests per minute per key exceeded`, {
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
-        }),
+        new ApiError(
+          'rate_limited',
+          `rate limit of ${context.max} requests per minute per key exceeded`,
+          {
+            headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+          },
+        ),
     });
   }
 

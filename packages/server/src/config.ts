@@ -67,12 +67,19 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function readInt(env: Record<string, string | undefined>, name: string, fallback: number, min: number): number {
+function readInt(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw))
+    throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be at least ${min}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new ConfigError(`${name} must be at least ${min}`);
   return value;
 }
 
@@ -123,12 +130,14 @@ export function readConfig(
     logLevel: overrides.logLevel ?? env.LOGPROOF_LOG_LEVEL ?? 'info',
     backfillWindowMs:
       overrides.backfillWindowMs ?? readInt(env, 'LOGPROOF_BACKFILL_DAYS', 365, 0) * 86_400_000,
-    eventBodyLimit: overrides.eventBodyLimit ?? readInt(env, 'LOGPROOF_EVENT_BODY_LIMIT', 64 * 1024, 1024),
+    eventBodyLimit:
+      overrides.eventBodyLimit ?? readInt(env, 'LOGPROOF_EVENT_BODY_LIMIT', 64 * 1024, 1024),
     batchBodyLimit:
       overrides.batchBodyLimit ?? readInt(env, 'LOGPROOF_BATCH_BODY_LIMIT', 4 * 1024 * 1024, 1024),
     rateLimitPerMinute:
       overrides.rateLimitPerMinute ?? readInt(env, 'LOGPROOF_RATE_LIMIT_PER_MINUTE', 60_000, 0),
-    maxCommitEvents: overrides.maxCommitEvents ?? readInt(env, 'LOGPROOF_MAX_COMMIT_EVENTS', 1000, 1),
+    maxCommitEvents:
+      overrides.maxCommitEvents ?? readInt(env, 'LOGPROOF_MAX_COMMIT_EVENTS', 1000, 1),
     maxEventLoopDelayMs:
       overrides.maxEventLoopDelayMs ?? readInt(env, 'LOGPROOF_MAX_EVENT_LOOP_DELAY_MS', 0, 0),
     maxQueuedEvents:
@@ -136,7 +145,8 @@ export function readConfig(
     selfAuditIntervalMs:
       overrides.selfAuditIntervalMs ?? readInt(env, 'LOGPROOF_SELF_AUDIT_INTERVAL_MS', 600_000, 0),
     selfAuditFullScanEvery:
-      overrides.selfAuditFullScanEvery ?? readInt(env, 'LOGPROOF_SELF_AUDIT_FULL_SCAN_EVERY', 24, 1),
+      overrides.selfAuditFullScanEvery ??
+      readInt(env, 'LOGPROOF_SELF_AUDIT_FULL_SCAN_EVERY', 24, 1),
     webhookRetryBaseMs:
       overrides.webhookRetryBaseMs ?? readInt(env, 'LOGPROOF_WEBHOOK_RETRY_BASE_MS', 5000, 1),
     webhookAllowPrivate:
@@ -155,13 +165,15 @@ export function readConfig(
     exportConcurrency:
       overrides.exportConcurrency ?? readInt(env, 'LOGPROOF_EXPORT_CONCURRENCY', 2, 1),
     exportRetentionMs:
-      overrides.exportRetentionMs ?? readInt(env, 'LOGPROOF_EXPORT_RETENTION_SECONDS', 86_400, 60) * 1000,
+      overrides.exportRetentionMs ??
+      readInt(env, 'LOGPROOF_EXPORT_RETENTION_SECONDS', 86_400, 60) * 1000,
     exportUrlTtlMs:
       overrides.exportUrlTtlMs ?? readInt(env, 'LOGPROOF_EXPORT_URL_TTL_SECONDS', 900, 1) * 1000,
     exportPdfMaxPages:
       overrides.exportPdfMaxPages ?? readInt(env, 'LOGPROOF_EXPORT_PDF_MAX_PAGES', 250, 1),
     exportSweepIntervalMs:
-      overrides.exportSweepIntervalMs ?? readInt(env, 'LOGPROOF_EXPORT_SWEEP_INTERVAL_MS', 60_000, 0),
+      overrides.exportSweepIntervalMs ??
+      readInt(env, 'LOGPROOF_EXPORT_SWEEP_INTERVAL_MS', 60_000, 0),
   };
   // An attempt may only start while the lease outlasts it (webhooks/webhook-delivery.ts).
   if (config.webhookLeaseMs < 2 * config.webhookTimeoutMs + 2_000) {

@@ -69,7 +69,11 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     detail: string,
-    options: { errors?: readonly ProblemItem[]; headers?: Record<string, string>; cause?: unknown } = {},
+    options: {
+      errors?: readonly ProblemItem[];
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = STATUS[code];

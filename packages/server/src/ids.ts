@@ -21,7 +21,10 @@ function takeRandom(n: number): Buffer {
  * millisecond time (ULID layout) so that new ids land at the end of B-tree
  * indexes, the last 16 from 80 random bits.
  */
-export function newId(prefix: 'proj' | 'key' | 'org' | 'evt' | 'wh' | 'exp', now = Date.now()): string {
+export function newId(
+  prefix: 'proj' | 'key' | 'org' | 'evt' | 'wh' | 'exp',
+  now = Date.now(),
+): string {
   let time = '';
   let t = now;
   for (let i = 0; i < 10; i++) {

@@ -128,7 +128,7 @@ export async function createLogproof(
     const exportStorage =
       store.kind === 'postgres'
         ? new DatabaseExportStorage(store)
-      : new DirectoryExportStorage(join(config.dataDir, 'exports'));
+        : new DirectoryExportStorage(join(config.dataDir, 'exports'));
     const exportService = new ExportService({
       store,
       crypto,
@@ -215,7 +215,11 @@ export async function initProject(
   try {
     await store.migrate();
     const crypto = createNodeCrypto();
-    const tenancy = new Tenancy(store, new OrgKeys(store, masterKey, crypto, config.origin), crypto);
+    const tenancy = new Tenancy(
+      store,
+      new OrgKeys(store, masterKey, crypto, config.origin),
+      crypto,
+    );
     const { project, apiKey } = await tenancy.initProject(name);
     return { projectId: project.id, apiKey, notices: notice ? [notice] : [] };
   } finally {

@@ -36,7 +36,8 @@ export class MasterKey {
    */
   static loadOrCreate(dataDir: string): { key: MasterKey; created: boolean; path: string } {
     const path = join(dataDir, 'master.key');
-    if (existsSync(path)) return { key: MasterKey.parse(readFileSync(path, 'utf8')), created: false, path };
+    if (existsSync(path))
+      return { key: MasterKey.parse(readFileSync(path, 'utf8')), created: false, path };
     mkdirSync(dataDir, { recursive: true });
     const bytes = randomBytes(32);
     // 'wx': never overwrite a key another process wrote in the meantime.

@@ -17,7 +17,9 @@ export type BodyValidator = (data: unknown) => { value: unknown } | { error: Api
  * 3339 windows, well-formed Unicode, canonical IPs) and fills defaults; their
  * TypeBox schema still documents the body in the OpenAPI document.
  */
-export function createSchemaCompiler(bodyValidators: ReadonlyMap<string, BodyValidator>): FastifySchemaCompiler<unknown> {
+export function createSchemaCompiler(
+  bodyValidators: ReadonlyMap<string, BodyValidator>,
+): FastifySchemaCompiler<unknown> {
   const ajv = new Ajv({
     allErrors: true,
     coerceTypes: 'array',
@@ -49,7 +51,9 @@ export function createSchemaCompiler(bodyValidators: ReadonlyMap<string, BodyVal
                 ? `${e.instancePath}/${String((e.params as { additionalProperty?: string }).additionalProperty)}`
                 : e.instancePath || '/',
             message:
-              e.keyword === 'additionalProperties' ? `unknown ${part}` : (e.message ?? 'is invalid'),
+              e.keyword === 'additionalProperties'
+                ? `unknown ${part}`
+                : (e.message ?? 'is invalid'),
           })),
         }),
       };

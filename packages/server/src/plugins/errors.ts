@@ -12,13 +12,21 @@ export function toApiError(error: unknown): ApiError {
   const e = error as Partial<FastifyError> & { type?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('payload_too_large', 'the request body is larger than this endpoint accepts', { cause: error });
+      return new ApiError(
+        'payload_too_large',
+        'the request body is larger than this endpoint accepts',
+        { cause: error },
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError('unsupported_media_type', 'send the body as application/json', { cause: error });
+      return new ApiError('unsupported_media_type', 'send the body as application/json', {
+        cause: error,
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError('malformed_request', 'the JSON body is empty', { cause: error });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new ApiError('malformed_request', 'the Content-Length does not match the body', { cause: error });
+      return new ApiError('malformed_request', 'the Content-Length does not match the body', {
+        cause: error,
+      });
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new ApiError('malformed_request', 'the URL is malformed', { cause: error });
@@ -33,10 +41,15 @@ export function toApiError(error: unknown): ApiError {
       cause: error,
     });
   }
-  if (e.statusCode === 413) return new ApiError('payload_too_large', String(e.message), { cause: error });
-  if (e.statusCode === 415) return new ApiError('unsupported_media_type', String(e.message), { cause: error });
-  if (e.statusCode === 503) return new ApiError('unavailable', 'the server is shutting down', { cause: error });
-  return new ApiError('internal_error', 'an unexpected error occurred; it has been logged', { cause: error });
+  if (e.statusCode === 413)
+    return new ApiError('payload_too_large', String(e.message), { cause: error });
+  if (e.statusCode === 415)
+    return new ApiError('unsupported_media_type', String(e.message), { cause: error });
+  if (e.statusCode === 503)
+    return new ApiError('unavailable', 'the server is shutting down', { cause: error });
+  return new ApiError('internal_error', 'an unexpected error occurred; it has been logged', {
+    cause: error,
+  });
 }
 
 /** Writes every error as RFC 9457 application/problem+json. */
@@ -50,7 +63,10 @@ export default fp(
       return problemBody(apiError, request.id);
     });
     app.setNotFoundHandler(async (request, reply) => {
-      const apiError = new ApiError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+      const apiError = new ApiError(
+        'not_found',
+        `no route ${request.method} ${request.url.split('?')[0]}`,
+      );
       void reply.code(404).type('application/problem+json');
       return problemBody(apiError, request.id);
     });

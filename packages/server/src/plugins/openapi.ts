@@ -46,8 +46,14 @@ export default fp(
             description: 'Proofs, checkpoints and re-verification of org logs',
           },
           { name: 'public', description: 'Public log data for auditors and monitors: no API key' },
-          { name: 'webhooks', description: 'Webhook streams: every event pushed, signed, in order' },
-          { name: 'exports', description: 'CSV, NDJSON, JSON, evidence bundles and PDF reports of events' },
+          {
+            name: 'webhooks',
+            description: 'Webhook streams: every event pushed, signed, in order',
+          },
+          {
+            name: 'exports',
+            description: 'CSV, NDJSON, JSON, evidence bundles and PDF reports of events',
+          },
           { name: 'operations', description: 'Health, readiness, metrics' },
         ],
       },

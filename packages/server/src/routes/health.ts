@@ -10,7 +10,12 @@ export default async function healthRoutes(app: FastifyInstance, options: { stor
   );
   app.get(
     '/readyz',
-    { schema: { tags: ['operations'], summary: 'The database answers and every migration is applied' } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The database answers and every migration is applied',
+      },
+    },
     async () => {
       try {
         await options.store.checkReady();

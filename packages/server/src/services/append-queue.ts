@@ -278,7 +278,9 @@ export class AppendQueue {
               projectId: request.projectId,
               key: rec.key,
               requestHash: rec.requestHash,
-              eventIds: rec.eventIds.map((ref) => (typeof ref === 'number' ? stored[ref]!.id : ref)),
+              eventIds: rec.eventIds.map((ref) =>
+                typeof ref === 'number' ? stored[ref]!.id : ref,
+              ),
               createdAt: now,
             });
           }

@@ -31,7 +31,10 @@ export interface EventToRecord {
 
 /** The event object the API returns: the entry plus the five derived members (PROOFS.md §2). */
 export function toStoredEvent(
-  record: Pick<EventRecord, 'canonical' | 'leafHash' | 'hash' | 'previousHash' | 'signature' | 'keyId'>,
+  record: Pick<
+    EventRecord,
+    'canonical' | 'leafHash' | 'hash' | 'previousHash' | 'signature' | 'keyId'
+  >,
 ): StoredEvent {
   const entry = JSON.parse(record.canonical) as Omit<
     StoredEvent,
@@ -95,9 +98,13 @@ export class EventService {
     }
     // Overload: shed before doing any work, while nothing is half-written.
     if (this.queue.pendingEvents + items.length > this.maxQueuedEvents) {
-      throw new ApiError('unavailable', 'the server is overloaded: too many events are waiting to be committed; retry shortly', {
-        headers: { 'retry-after': '1' },
-      });
+      throw new ApiError(
+        'unavailable',
+        'the server is overloaded: too many events are waiting to be committed; retry shortly',
+        {
+          headers: { 'retry-after': '1' },
+        },
+      );
     }
     const flightKeys = keys.map((k) => `${projectId}\n${k}`);
     for (const [i, fk] of flightKeys.entries()) {
@@ -131,7 +138,9 @@ export class EventService {
       ...(requestKey ? [requestKey.key] : []),
       ...items.flatMap((i) => (i.idempotencyKey === undefined ? [] : [i.idempotencyKey])),
     ];
-    const known = new Map((await this.store.findIdempotency(projectId, keys)).map((r) => [r.key, r]));
+    const known = new Map(
+      (await this.store.findIdempotency(projectId, keys)).map((r) => [r.key, r]),
+    );
 
     if (requestKey) {
       const previous = known.get(requestKey.key);

@@ -1,4 +1,9 @@
-import { createNoteSigner, generateSeed, type CryptoProvider, type NoteSigner } from '@logproof/core';
+import {
+  createNoteSigner,
+  generateSeed,
+  type CryptoProvider,
+  type NoteSigner,
+} from '@logproof/core';
 import { ApiError } from '../errors.js';
 import type { MasterKey } from '../master-key.js';
 import type { OrgKeyRecord } from '../store/records.js';

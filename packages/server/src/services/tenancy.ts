@@ -97,7 +97,8 @@ export class Tenancy {
     input: { externalId: string; name: string; metadata?: Record<string, string> },
   ): Promise<{ org: OrgRecord; created: boolean }> {
     const existing = await this.store.findOrg(projectId, input.externalId);
-    if (existing && existing.externalId === input.externalId) return { org: existing, created: false };
+    if (existing && existing.externalId === input.externalId)
+      return { org: existing, created: false };
     const now = this.clock();
     const id = newId('org', now);
     const { record: key, signer } = this.orgKeys.createKey(id, now);

@@ -29,7 +29,10 @@ function view(k: ApiKeyRecord) {
   };
 }
 
-export default async function apiKeyRoutes(app: FastifyInstance, options: { tenancy: Tenancy; store: Store }) {
+export default async function apiKeyRoutes(
+  app: FastifyInstance,
+  options: { tenancy: Tenancy; store: Store },
+) {
   const { tenancy, store } = options;
 
   app.post(
@@ -46,12 +49,19 @@ export default async function apiKeyRoutes(app: FastifyInstance, options: { tena
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Composite([ApiKeySchema, Type.Object({ secret: Type.String() })]), ...problemResponses() },
+        response: {
+          201: Type.Composite([ApiKeySchema, Type.Object({ secret: Type.String() })]),
+          ...problemResponses(),
+        },
       },
     },
     async (request, reply) => {
       const body = request.body as { name: string; scopes: Scope[] };
-      const { record, secret } = await tenancy.createApiKey(requireKey(request).projectId, body.name, body.scopes);
+      const { record, secret } = await tenancy.createApiKey(
+        requireKey(request).projectId,
+        body.name,
+        body.scopes,
+      );
       void reply.code(201);
       return { ...view(record), secret };
     },
@@ -61,9 +71,15 @@ export default async function apiKeyRoutes(app: FastifyInstance, options: { tena
     '/v1/api-keys',
     {
       config: { scopes: ['admin'] },
-      schema: { tags: ['api-keys'], summary: 'List API keys (never their secrets)', response: { 200: Type.Object({ data: Type.Array(ApiKeySchema) }), ...problemResponses() } },
+      schema: {
+        tags: ['api-keys'],
+        summary: 'List API keys (never their secrets)',
+        response: { 200: Type.Object({ data: Type.Array(ApiKeySchema) }), ...problemResponses() },
+      },
     },
-    async (request) => ({ data: (await store.listApiKeys(requireKey(request).projectId)).map(view) }),
+    async (request) => ({
+      data: (await store.listApiKeys(requireKey(request).projectId)).map(view),
+    }),
   );
 
   app.delete(
@@ -72,7 +88,8 @@ export default async function apiKeyRoutes(app: FastifyInstance, options: { tena
       config: { scopes: ['admin'] },
       schema: {
         tags: ['api-keys'],
-        summary: 'Revoke an API key (it stops working at once in this process, within 5 s everywhere)',
+        summary:
+          'Revoke an API key (it stops working at once in this process, within 5 s everywhere)',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: { 200: ApiKeySchema, ...problemResponses(404) },
       },

@@ -37,21 +37,35 @@ function validationError(problems: ReadonlyArray<{ path: string; message: string
   const first = problems[0];
   return new ApiError(
     'validation_failed',
-    first ? `${first.path || '/'}: ${first.message}` + (problems.length > 1 ? ` (and ${problems.length - 1} more)` : '') : 'invalid body',
+    first
+      ? `${first.path || '/'}: ${first.message}` +
+          (problems.length > 1 ? ` (and ${problems.length - 1} more)` : '')
+      : 'invalid body',
     { errors: problems },
   );
 }
 
 /** Body validators for the event routes: the core's validator, which also normalises. */
-export function eventBodyValidators(options: Pick<EventRoutesOptions, 'backfillWindowMs' | 'clock'>): Map<string, BodyValidator> {
+export function eventBodyValidators(
+  options: Pick<EventRoutesOptions, 'backfillWindowMs' | 'clock'>,
+): Map<string, BodyValidator> {
   const single: BodyValidator = (data) => {
-    const result = validateEventInput(data, { now: options.clock(), backfillWindowMs: options.backfillWindowMs });
+    const result = validateEventInput(data, {
+      now: options.clock(),
+      backfillWindowMs: options.backfillWindowMs,
+    });
     if (!result.ok) return { error: validationError(result.problems) };
-    const body: ValidatedBody = { items: [{ event: result.value, raw: data, path: '' }], raw: data };
+    const body: ValidatedBody = {
+      items: [{ event: result.value, raw: data, path: '' }],
+      raw: data,
+    };
     return { value: body };
   };
   const batch: BodyValidator = (data) => {
-    const result = validateBatchInput(data, { now: options.clock(), backfillWindowMs: options.backfillWindowMs });
+    const result = validateBatchInput(data, {
+      now: options.clock(),
+      backfillWindowMs: options.backfillWindowMs,
+    });
     if (!result.ok) return { error: validationError(result.problems) };
     const rawItems = (data as { events: Array<Record<string, unknown>> }).events;
     const items = result.value.map((event: NormalizedEvent, i: number): EventToRecord => {
@@ -68,7 +82,9 @@ export function eventBodyValidators(options: Pick<EventRoutesOptions, 'backfillW
   ]);
 }
 
-const EventIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'Event id (evt_...)' }) });
+const EventIdParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'Event id (evt_...)' }),
+});
 
 export default async function eventRoutes(app: FastifyInstance, options: EventRoutesOptions) {
   const { events } = options;
@@ -81,12 +97,19 @@ export default async function eventRoutes(app: FastifyInstance, options: EventRo
         config: { scopes: ['events:write'] },
         schema: {
           tags: ['events'],
-          summary: url === '/v1/events' ? 'Record one event' : 'Record one event (alias of POST /v1/events)',
+          summary:
+            url === '/v1/events'
+              ? 'Record one event'
+              : 'Record one event (alias of POST /v1/events)',
           description:
-            'Appends one event to its org\'s log. The 201 is sent only after the event, its chain position and its signature are durably committed. Body limit 64 KiB.',
+            "Appends one event to its org's log. The 201 is sent only after the event, its chain position and its signature are durably committed. Body limit 64 KiB.",
           headers: IdempotencyKeyHeader,
           body: EventInputSchema,
-          response: { 201: StoredEventSchema, 200: StoredEventSchema, ...problemResponses(404, 409, 413, 415, 422, 503) },
+          response: {
+            201: StoredEventSchema,
+            200: StoredEventSchema,
+            ...problemResponses(404, 409, 413, 415, 422, 503),
+          },
         },
       },
       async (request, reply) => {

@@ -22,7 +22,8 @@ const ExternalId = Type.String({
   minLength: 1,
   maxLength: 256,
   pattern: '^[\\x21-\\x7e]+$',
-  description: "The vendor's own id for this end customer: printable ASCII, no spaces; never changes",
+  description:
+    "The vendor's own id for this end customer: printable ASCII, no spaces; never changes",
 });
 
 const OrgInput = Type.Object(
@@ -30,10 +31,14 @@ const OrgInput = Type.Object(
     external_id: ExternalId,
     name: Type.String({ minLength: 1, maxLength: 256 }),
     metadata: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' }), Type.String({ maxLength: 2048 }), {
-        maxProperties: 64,
-        description: 'Flat string map, at most 64 keys',
-      }),
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' }),
+        Type.String({ maxLength: 2048 }),
+        {
+          maxProperties: 64,
+          description: 'Flat string map, at most 64 keys',
+        },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -77,7 +82,9 @@ const OrgKeySchema = Type.Object({
   retired_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
-const OrgParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 256, description: 'Org id or external id' }) });
+const OrgParams = Type.Object({
+  org: Type.String({ minLength: 1, maxLength: 256, description: 'Org id or external id' }),
+});
 
 export default async function orgRoutes(app: FastifyInstance, options: OrgRoutesOptions) {
   const { tenancy, orgKeys, store, selfAudit } = options;
@@ -118,14 +125,22 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         config: { scopes: ['admin'] },
         schema: {
           tags: ['orgs'],
-          summary: url === '/v1/orgs' ? 'Create an org (idempotent on external_id)' : 'Create an org (alias of POST /v1/orgs)',
-          description: 'Creates the org, its log and its Ed25519 signing key, and signs the empty checkpoint. Repeating an existing external_id returns that org with 200.',
+          summary:
+            url === '/v1/orgs'
+              ? 'Create an org (idempotent on external_id)'
+              : 'Create an org (alias of POST /v1/orgs)',
+          description:
+            'Creates the org, its log and its Ed25519 signing key, and signs the empty checkpoint. Repeating an existing external_id returns that org with 200.',
           body: OrgInput,
           response: { 201: OrgSchema, 200: OrgSchema, ...problemResponses() },
         },
       },
       async (request, reply) => {
-        const body = request.body as { external_id: string; name: string; metadata?: Record<string, string> };
+        const body = request.body as {
+          external_id: string;
+          name: string;
+          metadata?: Record<string, string>;
+        };
         const { org, created } = await tenancy.createOrg(requireKey(request).projectId, {
           externalId: body.external_id,
           name: body.name,
@@ -147,18 +162,32 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         querystring: Type.Object(
           {
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            cursor: Type.Optional(Type.String({ maxLength: 64, description: 'next_cursor of the previous page' })),
+            cursor: Type.Optional(
+              Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ data: Type.Array(OrgSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses() },
+        response: {
+          200: Type.Object({
+            data: Type.Array(OrgSchema),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problemResponses(),
+        },
       },
     },
     async (request) => {
       const { limit, cursor } = request.query as { limit: number; cursor?: string };
-      const orgs = await store.listOrgs(requireKey(request).projectId, { limit: limit + 1, ...(cursor ? { afterId: cursor } : {}) });
+      const orgs = await store.listOrgs(requireKey(request).projectId, {
+        limit: limit + 1,
+        ...(cursor ? { afterId: cursor } : {}),
+      });
       const page = orgs.slice(0, limit);
-      return { data: await Promise.all(page.map(view)), next_cursor: orgs.length > limit ? page.at(-1)!.id : null };
+      return {
+        data: await Promise.all(page.map(view)),
+        next_cursor: orgs.length > limit ? page.at(-1)!.id : null,
+      };
     },
   );
 
@@ -166,9 +195,15 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
     '/v1/orgs/:org',
     {
       config: { scopes: ['admin', 'events:read'] },
-      schema: { tags: ['orgs'], summary: 'Get an org by id or external id', params: OrgParams, response: { 200: OrgSchema, ...problemResponses(404) } },
+      schema: {
+        tags: ['orgs'],
+        summary: 'Get an org by id or external id',
+        params: OrgParams,
+        response: { 200: OrgSchema, ...problemResponses(404) },
+      },
     },
-    async (request) => view(await findOrg(requireKey(request).projectId, (request.params as { org: string }).org)),
+    async (request) =>
+      view(await findOrg(requireKey(request).projectId, (request.params as { org: string }).org)),
   );
 
   app.get(
@@ -179,11 +214,17 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         tags: ['orgs'],
         summary: "Every signing key of the org's log, current and retired",
         params: OrgParams,
-        response: { 200: Type.Object({ data: Type.Array(OrgKeySchema) }), ...problemResponses(404) },
+        response: {
+          200: Type.Object({ data: Type.Array(OrgKeySchema) }),
+          ...problemResponses(404),
+        },
       },
     },
     async (request) => {
-      const org = await findOrg(requireKey(request).projectId, (request.params as { org: string }).org);
+      const org = await findOrg(
+        requireKey(request).projectId,
+        (request.params as { org: string }).org,
+      );
       const keys = await store.listOrgKeys(org.id);
       return {
         data: keys.map((k) => ({
@@ -211,7 +252,10 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
       },
     },
     async (request, reply) => {
-      const org = await findOrg(requireKey(request).projectId, (request.params as { org: string }).org);
+      const org = await findOrg(
+        requireKey(request).projectId,
+        (request.params as { org: string }).org,
+      );
       const key = await orgKeys.rotate(org.id);
       void reply.code(201);
       return {
@@ -249,7 +293,10 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
       },
     },
     async (request, reply) => {
-      const org = await findOrg(requireKey(request).projectId, (request.params as { org: string }).org);
+      const org = await findOrg(
+        requireKey(request).projectId,
+        (request.params as { org: string }).org,
+      );
       const checkpoint = await store.latestCheckpoint(org.id);
       if (!checkpoint) throw new ApiError('not_found', 'the org has no checkpoint yet');
       const keys = await store.listOrgKeys(org.id);
