@@ -3,6 +3,7 @@ import type { EventQuery } from '../../query/event-filter.js';
 import { buildListEventsSql } from '../../query/sql-builder.js';
 import { POSTGRES_DIALECT } from '../../query/sql-dialect.js';
 import type { EventRecord, EventTargetRef } from '../../store/records.js';
+import { toEvent } from '../row-mappers.js';
 
 // EventQueryStore for PostgreSQL: the adapter (postgres-store.ts) delegates here.
 
@@ -19,30 +20,6 @@ FROM event_targets t
 JOIN unnest($1::text[], $2::bigint[]) AS e(org_id, chain_index)
   ON t.org_id = e.org_id AND t.chain_index = e.chain_index
 ORDER BY t.org_id, t.chain_index, t.position`;
-
-// The same mapping as postgres-store.ts's own reads (kept private there).
-function toEvent(row: Row, targets: readonly EventTargetRef[]): EventRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    orgId: row.org_id as string,
-    chainIndex: row.chain_index as number,
-    canonical: row.canonical as string,
-    leafHash: row.leaf_hash as Uint8Array,
-    hash: row.hash as Uint8Array,
-    previousHash: row.previous_hash as Uint8Array,
-    signature: row.signature as Uint8Array,
-    keyId: row.key_id as string,
-    action: row.action as string,
-    actorId: row.actor_id as string,
-    actorType: row.actor_type as string,
-    occurredAt: row.occurred_at as number,
-    createdAt: row.created_at as number,
-    outcome: row.outcome as string,
-    entryType: row.entry_type as string,
-    targets,
-  };
-}
 
 /** One page of a listing (EventQueryStore.listEvents). */
 export async function listEvents(

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { HashMatch, LogReadStore, LogRow } from '../../store/log-read-port.js';
 import type { CheckpointRecord, OrgKeyRecord, StoredTreeHash } from '../../store/records.js';
+import { toCheckpoint } from '../row-mappers.js';
 
 type Row = Record<string, unknown>;
 
@@ -32,17 +33,6 @@ function toLogRow(row: Row): LogRow {
     previousHash: row.previous_hash as Uint8Array,
     signature: (row.signature as Uint8Array | undefined) ?? null,
     keyId: (row.key_id as string | undefined) ?? null,
-  };
-}
-
-function toCheckpoint(row: Row): CheckpointRecord {
-  return {
-    orgId: row.org_id as string,
-    treeSize: row.tree_size as number,
-    rootHash: row.root_hash as Uint8Array,
-    note: row.note as string,
-    keyId: row.key_id as string,
-    createdAt: row.created_at as number,
   };
 }
 

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { EventQuery } from '../../query/event-filter.js';
 import { buildListEventsSql } from '../../query/sql-builder.js';
 import { SQLITE_DIALECT } from '../../query/sql-dialect.js';
-import type { EventRecord, EventTargetRef } from '../../store/records.js';
+import type { EventRecord } from '../../store/records.js';
+import { toEvent } from '../row-mappers.js';
 
 // EventQueryStore for SQLite: the adapter (sqlite-store.ts) delegates here.
 
@@ -29,30 +30,6 @@ function prepare(db: Database.Database, sql: string): Database.Statement {
     cache.set(sql, statement);
   }
   return statement;
-}
-
-// The same mapping as sqlite-store.ts's own reads (kept private there).
-function toEvent(row: Row, targets: readonly EventTargetRef[]): EventRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    orgId: row.org_id as string,
-    chainIndex: row.chain_index as number,
-    canonical: row.canonical as string,
-    leafHash: row.leaf_hash as Uint8Array,
-    hash: row.hash as Uint8Array,
-    previousHash: row.previous_hash as Uint8Array,
-    signature: row.signature as Uint8Array,
-    keyId: row.key_id as string,
-    action: row.action as string,
-    actorId: row.actor_id as string,
-    actorType: row.actor_type as string,
-    occurredAt: row.occurred_at as number,
-    createdAt: row.created_at as number,
-    outcome: row.outcome as string,
-    entryType: row.entry_type as string,
-    targets,
-  };
 }
 
 /** One page of a listing (EventQueryStore.listEvents). */

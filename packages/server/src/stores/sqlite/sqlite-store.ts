@@ -36,6 +36,7 @@ import type {
   WebhookPatch,
   WebhookRecord,
 } from '../../store/webhook-port.js';
+import { toCheckpoint, toEvent, toOrgKey } from '../row-mappers.js';
 
 // better-sqlite3 is synchronous. Each transaction here runs to completion
 // without yielding, so no other request can slip a statement into it; that is
@@ -76,51 +77,6 @@ function toApiKey(row: Row): ApiKeyRecord {
     scopes: JSON.parse(row.scopes as string) as Scope[],
     createdAt: row.created_at as number,
     revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
-
-function toOrgKey(row: Row): OrgKeyRecord {
-  return {
-    orgId: row.org_id as string,
-    keyId: row.key_id as string,
-    publicKey: row.public_key as Uint8Array,
-    sealedSeed: row.sealed_seed as Uint8Array,
-    createdAt: row.created_at as number,
-    retiredAt: (row.retired_at as number | null) ?? null,
-  };
-}
-
-function toCheckpoint(row: Row): CheckpointRecord {
-  return {
-    orgId: row.org_id as string,
-    treeSize: row.tree_size as number,
-    rootHash: row.root_hash as Uint8Array,
-    note: row.note as string,
-    keyId: row.key_id as string,
-    createdAt: row.created_at as number,
-  };
-}
-
-function toEvent(row: Row, targets: EventRecord['targets']): EventRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    orgId: row.org_id as string,
-    chainIndex: row.chain_index as number,
-    canonical: row.canonical as string,
-    leafHash: row.leaf_hash as Uint8Array,
-    hash: row.hash as Uint8Array,
-    previousHash: row.previous_hash as Uint8Array,
-    signature: row.signature as Uint8Array,
-    keyId: row.key_id as string,
-    action: row.action as string,
-    actorId: row.actor_id as string,
-    actorType: row.actor_type as string,
-    occurredAt: row.occurred_at as number,
-    createdAt: row.created_at as number,
-    outcome: row.outcome as string,
-    entryType: row.entry_type as string,
-    targets,
   };
 }
 
