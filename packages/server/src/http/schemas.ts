@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 
 /** RFC 9457 problem document, as every error is written. */
 export const ProblemSchema = Type.Object(
@@ -36,3 +36,34 @@ export const IdempotencyKeyHeader = Type.Object({
     }),
   ),
 });
+
+/** Query of the id-ordered list endpoints (orgs, webhooks): a page size and the previous page's cursor. */
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The response of an id-ordered list endpoint. */
+export function pageOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    data: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()]),
+  });
+}
+
+/**
+ * Cuts `rows` (fetched with limit + 1) to one page; the cursor is the last
+ * id shown when another page follows.
+ */
+export function toPage<R extends { id: string }>(
+  rows: readonly R[],
+  limit: number,
+): { rows: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  return { rows: page, nextCursor: rows.length > limit ? page.at(-1)!.id : null };
+}

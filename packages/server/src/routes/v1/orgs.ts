@@ -2,7 +2,7 @@ import { bytesToBase64, bytesToHex, formatVerifierKey, type CryptoProvider } fro
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.js';
-import { problemResponses } from '../../http/schemas.js';
+import { PageQuery, pageOf, problemResponses, toPage } from '../../http/schemas.js';
 import { requireKey } from '../../plugins/auth.js';
 import type { OrgKeys } from '../../services/org-keys.js';
 import type { SelfAudit } from '../../services/self-audit.js';
@@ -159,22 +159,8 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
       schema: {
         tags: ['orgs'],
         summary: 'List orgs',
-        querystring: Type.Object(
-          {
-            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            cursor: Type.Optional(
-              Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            data: Type.Array(OrgSchema),
-            next_cursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...problemResponses(),
-        },
+        querystring: PageQuery,
+        response: { 200: pageOf(OrgSchema), ...problemResponses() },
       },
     },
     async (request) => {
@@ -183,11 +169,8 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         limit: limit + 1,
         ...(cursor ? { afterId: cursor } : {}),
       });
-      const page = orgs.slice(0, limit);
-      return {
-        data: await Promise.all(page.map(view)),
-        next_cursor: orgs.length > limit ? page.at(-1)!.id : null,
-      };
+      const page = toPage(orgs, limit);
+      return { data: await Promise.all(page.rows.map(view)), next_cursor: page.nextCursor };
     },
   );
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { problemResponses } from '../../http/schemas.js';
+import { PageQuery, pageOf, problemResponses, toPage } from '../../http/schemas.js';
 import { requireKey } from '../../plugins/auth.js';
 import { ACTION_FILTER_PATTERN } from '../../query/event-filter.js';
 import {
@@ -208,22 +208,8 @@ export default async function webhookRoutes(
       schema: {
         tags: ['webhooks'],
         summary: "List the project's webhooks (never their secrets)",
-        querystring: Type.Object(
-          {
-            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-            cursor: Type.Optional(
-              Type.String({ maxLength: 64, description: 'next_cursor of the previous page' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            data: Type.Array(WebhookSchema),
-            next_cursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...problemResponses(),
-        },
+        querystring: PageQuery,
+        response: { 200: pageOf(WebhookSchema), ...problemResponses() },
       },
     },
     async (request) => {
@@ -232,8 +218,8 @@ export default async function webhookRoutes(
         limit: limit + 1,
         ...(cursor ? { afterId: cursor } : {}),
       });
-      const page = rows.slice(0, limit);
-      return { data: page.map(view), next_cursor: rows.length > limit ? page.at(-1)!.id : null };
+      const page = toPage(rows, limit);
+      return { data: page.rows.map(view), next_cursor: page.nextCursor };
     },
   );
 
