@@ -173,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: deps.store,
     crypto: deps.crypto,
     selfAudit: deps.selfAudit,
+    verification: deps.verification,
   });
   await app.register(apiKeyRoutes, { tenancy: deps.tenancy, store: deps.store });
   await app.register(verificationRoutes, deps);

@@ -1,6 +1,6 @@
 import { bytesToBase64, bytesToHex } from '@logproof/core';
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PublishedKey } from '../services/verification-service.js';
 import type { CheckpointRecord } from '../store/records.js';
 
@@ -56,4 +56,27 @@ export function checkpointJson(cp: CheckpointRecord, origin: string, key: Publis
 /** Checkpoints are text/plain signed notes unless the client asks for JSON (API.md). */
 export function wantsJson(request: FastifyRequest): boolean {
   return /application\/json/i.test(request.headers.accept ?? '');
+}
+
+/**
+ * Answers with a checkpoint: the C2SP signed note as text/plain, or its JSON
+ * view for `Accept: application/json`. The keys are read only for JSON.
+ */
+export async function sendCheckpoint(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  checkpoint: CheckpointRecord,
+  origin: string,
+  publishedKeys: () => Promise<PublishedKey[]>,
+): Promise<string | ReturnType<typeof checkpointJson>> {
+  if (wantsJson(request)) {
+    const keys = await publishedKeys();
+    return checkpointJson(
+      checkpoint,
+      origin,
+      keys.find((k) => k.record.keyId === checkpoint.keyId) ?? null,
+    );
+  }
+  void reply.type('text/plain; charset=utf-8');
+  return checkpoint.note;
 }

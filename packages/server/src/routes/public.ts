@@ -5,9 +5,8 @@ import { ApiError } from '../errors.js';
 import {
   CheckpointJsonSchema,
   PublishedKeySchema,
-  checkpointJson,
+  sendCheckpoint,
   keyView,
-  wantsJson,
 } from '../http/log-views.js';
 import { ProblemSchema } from '../http/schemas.js';
 import type { OrgKeys } from '../services/org-keys.js';
@@ -68,16 +67,9 @@ export default async function publicRoutes(app: FastifyInstance, options: Public
       const checkpoint = await verification.latestCheckpoint(org.id);
       if (!checkpoint) throw new ApiError('not_found', 'the log has no checkpoint yet');
       publicHeaders(reply, 'no-cache');
-      if (wantsJson(request)) {
-        const keys = await verification.publishedKeys(org.id);
-        return checkpointJson(
-          checkpoint,
-          orgKeys.originOf(org.id),
-          keys.find((k) => k.record.keyId === checkpoint.keyId) ?? null,
-        );
-      }
-      void reply.type('text/plain; charset=utf-8');
-      return checkpoint.note;
+      return sendCheckpoint(request, reply, checkpoint, orgKeys.originOf(org.id), () =>
+        verification.publishedKeys(org.id),
+      );
     },
   );
 

@@ -1,12 +1,14 @@
-import { bytesToBase64, bytesToHex, formatVerifierKey, type CryptoProvider } from '@logproof/core';
+import { bytesToHex, formatVerifierKey, type CryptoProvider } from '@logproof/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.js';
+import { PublishedKeySchema, keyView, sendCheckpoint } from '../../http/log-views.js';
 import { PageQuery, pageOf, problemResponses, toPage } from '../../http/schemas.js';
 import { requireKey } from '../../plugins/auth.js';
 import type { OrgKeys } from '../../services/org-keys.js';
 import type { SelfAudit } from '../../services/self-audit.js';
 import type { Tenancy } from '../../services/tenancy.js';
+import type { VerificationService } from '../../services/verification-service.js';
 import type { OrgRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 
@@ -16,6 +18,7 @@ export interface OrgRoutesOptions {
   readonly store: Store;
   readonly crypto: CryptoProvider;
   readonly selfAudit: SelfAudit;
+  readonly verification: VerificationService;
 }
 
 const ExternalId = Type.String({
@@ -74,20 +77,12 @@ export const OrgSchema = Type.Object({
   ),
 });
 
-const OrgKeySchema = Type.Object({
-  key_id: Type.String(),
-  verifier_key: Type.String(),
-  public_key: Type.String({ description: 'base64 of the 32-byte Ed25519 public key' }),
-  created_at: Type.String({ format: 'date-time' }),
-  retired_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
-
 const OrgParams = Type.Object({
   org: Type.String({ minLength: 1, maxLength: 256, description: 'Org id or external id' }),
 });
 
 export default async function orgRoutes(app: FastifyInstance, options: OrgRoutesOptions) {
-  const { tenancy, orgKeys, store, selfAudit } = options;
+  const { tenancy, orgKeys, store, selfAudit, verification } = options;
 
   async function view(org: OrgRecord) {
     const signer = await orgKeys.currentSigner(org.id);
@@ -198,7 +193,7 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         summary: "Every signing key of the org's log, current and retired",
         params: OrgParams,
         response: {
-          200: Type.Object({ data: Type.Array(OrgKeySchema) }),
+          200: Type.Object({ data: Type.Array(PublishedKeySchema) }),
           ...problemResponses(404),
         },
       },
@@ -208,16 +203,7 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         requireKey(request).projectId,
         (request.params as { org: string }).org,
       );
-      const keys = await store.listOrgKeys(org.id);
-      return {
-        data: keys.map((k) => ({
-          key_id: k.keyId,
-          verifier_key: formatVerifierKey(orgKeys.originOf(org.id), k.publicKey, options.crypto),
-          public_key: bytesToBase64(k.publicKey),
-          created_at: new Date(k.createdAt).toISOString(),
-          retired_at: k.retiredAt === null ? null : new Date(k.retiredAt).toISOString(),
-        })),
-      };
+      return { data: (await verification.publishedKeys(org.id)).map(keyView) };
     },
   );
 
@@ -231,7 +217,7 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
         description:
           'Creates a new Ed25519 key (sealed under the master key) and retires the current one: new events and checkpoints are signed with the new key, in every server process, from the next commit on. The retired key stays listed (here and at GET /v1/public/logs/{org}/keys), so everything it signed still verifies. No body.',
         params: OrgParams,
-        response: { 201: OrgKeySchema, ...problemResponses(404, 409) },
+        response: { 201: PublishedKeySchema, ...problemResponses(404, 409) },
       },
     },
     async (request, reply) => {
@@ -241,13 +227,10 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
       );
       const key = await orgKeys.rotate(org.id);
       void reply.code(201);
-      return {
-        key_id: key.keyId,
-        verifier_key: formatVerifierKey(orgKeys.originOf(org.id), key.publicKey, options.crypto),
-        public_key: bytesToBase64(key.publicKey),
-        created_at: new Date(key.createdAt).toISOString(),
-        retired_at: null,
-      };
+      return keyView({
+        record: key,
+        verifierKey: formatVerifierKey(orgKeys.originOf(org.id), key.publicKey, options.crypto),
+      });
     },
   );
 
@@ -282,22 +265,9 @@ export default async function orgRoutes(app: FastifyInstance, options: OrgRoutes
       );
       const checkpoint = await store.latestCheckpoint(org.id);
       if (!checkpoint) throw new ApiError('not_found', 'the org has no checkpoint yet');
-      const keys = await store.listOrgKeys(org.id);
-      const key = keys.find((k) => k.keyId === checkpoint.keyId);
-      if (!key) throw new Error(`checkpoint key ${checkpoint.keyId} not found`);
-      const json = {
-        origin: orgKeys.originOf(org.id),
-        tree_size: checkpoint.treeSize,
-        root_hash: bytesToHex(checkpoint.rootHash),
-        checkpoint: checkpoint.note,
-        key_id: checkpoint.keyId,
-        verifier_key: formatVerifierKey(orgKeys.originOf(org.id), key.publicKey, options.crypto),
-        created_at: new Date(checkpoint.createdAt).toISOString(),
-      };
-      const accept = request.headers.accept ?? '';
-      if (/application\/json/i.test(accept)) return json;
-      void reply.type('text/plain; charset=utf-8');
-      return checkpoint.note;
+      return sendCheckpoint(request, reply, checkpoint, orgKeys.originOf(org.id), () =>
+        verification.publishedKeys(org.id),
+      );
     },
   );
 }

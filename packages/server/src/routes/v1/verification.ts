@@ -2,7 +2,7 @@ import { MAX_TREE_SIZE, StoredEventSchema, bytesToHex } from '@logproof/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../errors.js';
-import { CheckpointJsonSchema, checkpointJson, wantsJson } from '../../http/log-views.js';
+import { CheckpointJsonSchema, sendCheckpoint } from '../../http/log-views.js';
 import { problemResponses } from '../../http/schemas.js';
 import { requireKey } from '../../plugins/auth.js';
 import { toStoredEvent } from '../../services/event-service.js';
@@ -176,16 +176,9 @@ export default async function verificationRoutes(
       const checkpoint = await verification.checkpointAt(org.id, size);
       if (!checkpoint)
         throw new ApiError('not_found', `no checkpoint was signed at tree size ${size}`);
-      if (wantsJson(request)) {
-        const keys = await verification.publishedKeys(org.id);
-        return checkpointJson(
-          checkpoint,
-          orgKeys.originOf(org.id),
-          keys.find((k) => k.record.keyId === checkpoint.keyId) ?? null,
-        );
-      }
-      void reply.type('text/plain; charset=utf-8');
-      return checkpoint.note;
+      return sendCheckpoint(request, reply, checkpoint, orgKeys.originOf(org.id), () =>
+        verification.publishedKeys(org.id),
+      );
     },
   );
 
