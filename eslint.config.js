@@ -33,6 +33,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The portal (React) and the widget (a web component) run in browsers.
+    files: ['packages/portal/src/**', 'packages/widget/src/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/test/**', '**/bench/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
