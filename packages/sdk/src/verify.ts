@@ -1,7 +1,9 @@
 // Offline verification (PROOFS.md §2-§7) with keys obtained out of band:
 // nothing the server says is taken on trust, and every input is hostile.
-// Only the core's pure-JS path is used (nobleCrypto, no Buffer, no node:*),
-// so this module runs unchanged in browsers; `@logproof/sdk/verify` is it alone.
+// The synchronous verifiers use the core's pure-JS path (nobleCrypto), the
+// *WebCrypto ones the browser's crypto.subtle, falling back to nobleCrypto;
+// no Buffer, no node:*, so this module runs unchanged in browsers.
+// `@logproof/sdk/verify` is it alone.
 export {
   parseVerifierKey,
   verifyBundle,
@@ -31,3 +33,11 @@ export {
   verifyCheckpointNote,
   verifyConsistencyBetween,
 } from './verification/verify-checkpoints.js';
+export {
+  verifyCheckpointNoteWebCrypto,
+  verifyEventProofWebCrypto,
+  type VerificationEngine,
+  type VerifyEventProofWebCryptoOptions,
+  type WebCryptoOption,
+} from './verification/verify-webcrypto.js';
+export type { SubtleVerifier } from './verification/webcrypto-engine.js';

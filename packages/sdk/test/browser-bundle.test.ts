@@ -38,7 +38,8 @@ function nodeImports(metafile: Metafile): string[] {
 }
 
 // Runs inside the context, so that these globals and the bytes they return
-// belong to the page's realm, as they would in a browser.
+// belong to the page's realm, as they would in a browser. `crypto.subtle` is
+// there only when the host lends its WebCrypto (a secure context's page).
 const PRELUDE = `(() => {
   const host = globalThis.__host;
   delete globalThis.__host;
@@ -56,13 +57,16 @@ const PRELUDE = `(() => {
     get encoding() { return 'utf-8'; }
     decode(bytes = new Uint8Array(0)) { return host.decode(bytes, this.#fatal, this.#ignoreBOM); }
   }
-  const crypto = Object.freeze({ getRandomValues: (array) => host.getRandomValues(array) });
+  const crypto = Object.freeze({
+    getRandomValues: (array) => host.getRandomValues(array),
+    ...(host.subtle === undefined ? {} : { subtle: host.subtle }),
+  });
   for (const [name, value] of Object.entries({ TextEncoder, TextDecoder, crypto, atob: host.atob, btoa: host.btoa })) {
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true });
   }
 })();`;
 
-function browserLikeContext(): vm.Context {
+function browserLikeContext(options: { subtle?: SubtleCrypto } = {}): vm.Context {
   const context = vm.createContext({}, { codeGeneration: { strings: false, wasm: false } });
   const encoder = new TextEncoder();
   context.__host = {
@@ -72,9 +76,21 @@ function browserLikeContext(): vm.Context {
     getRandomValues: (array: Uint8Array) => webcrypto.getRandomValues(array),
     atob: (s: string) => atob(s),
     btoa: (s: string) => btoa(s),
+    subtle: options.subtle,
   };
   vm.runInContext(PRELUDE, context);
   return context;
+}
+
+/** As {@link run}, for an expression whose value is a promise. */
+async function runAsync(
+  context: vm.Context,
+  expression: string,
+  vars: Record<string, unknown> = {},
+): Promise<any> {
+  for (const [name, value] of Object.entries(vars)) context[name] = JSON.stringify(value);
+  const json = vm.runInContext(`(${expression}).then((r) => JSON.stringify(r))`, context);
+  return JSON.parse((await json) as string);
 }
 
 /** Runs `expression` in the context with `vars` as JSON strings; returns its JSON result parsed. */
@@ -112,6 +128,7 @@ describe('the SDK in a browser bundle', () => {
     const { code, metafile } = await bundleForBrowser('../src/verify.ts');
     expect(nodeImports(metafile)).toEqual([]);
     expect(Object.keys(metafile.inputs).some((p) => p.includes('@noble'))).toBe(true);
+    expect(Object.keys(metafile.inputs).some((p) => p.endsWith('verify-webcrypto.ts'))).toBe(true);
     expect(code).not.toMatch(/\brequire\(["'](?:node:)?[a-z_]+["']\)/);
   });
 
@@ -175,5 +192,32 @@ describe('the SDK in a browser bundle', () => {
     const forged = { ...proof, checkpoint: proof.checkpoint.replace(/\n\d+\n/, '\n99\n') };
     const result = run(context, expression, { proof: forged, key: org.verifier_key, event });
     expect(result).toMatchObject({ valid: false, checks: { checkpoint: false, signature: true } });
+  });
+
+  it('runs verifyEventProofWebCrypto there: with WebCrypto when the page has it, else noble', async () => {
+    const { code } = await bundleForBrowser('../src/verify.ts');
+    const expression =
+      'LogproofVerify.verifyEventProofWebCrypto({ ...JSON.parse(proof), event: JSON.parse(event) }, { verifierKeys: JSON.parse(key) })';
+    const tampered = { ...event, metadata: { ...event.metadata, amount_cents: 1 } };
+    for (const [subtle, engine] of [
+      [webcrypto.subtle as SubtleCrypto, 'webcrypto'],
+      [undefined, 'noble'],
+    ] as const) {
+      const context = browserLikeContext(subtle === undefined ? {} : { subtle });
+      vm.runInContext(code, context);
+      expect(run(context, 'typeof LogproofVerify.verifyEventProofWebCrypto')).toBe('function');
+      const good = await runAsync(context, expression, { proof, key: org.verifier_key, event });
+      expect(good).toMatchObject({
+        valid: true,
+        engine,
+        checks: { signature: true, checkpoint: true, inclusion: true },
+      });
+      const bad = await runAsync(context, expression, {
+        proof,
+        key: org.verifier_key,
+        event: tampered,
+      });
+      expect(bad).toMatchObject({ valid: false, engine, checks: { leaf_hash: false } });
+    }
   });
 });

@@ -28,12 +28,35 @@ export interface OpenedEvent {
   leaf: Uint8Array | null;
 }
 
-export function checkEvent(
+/** An event in exactly the stored-event shape, with what its checks compare. */
+export interface ReadEvent {
+  stored: StoredEvent;
+  canonical: Uint8Array;
+  previousHash: Uint8Array;
+  /** The trusted key of the event's org named by its `key_id`, if any. */
+  key: VerifierKey | undefined;
+}
+
+/** The cryptographic results of an event's checks, from whichever engine computed them. */
+export interface EventDigests {
+  /** SHA-256(0x00 || canonical bytes). */
+  leaf: Uint8Array;
+  /** SHA-256(previous_hash || leaf). */
+  chain: Uint8Array;
+  /** The Ed25519 signature verified under `ReadEvent.key` (false without a key). */
+  signature: boolean;
+}
+
+/**
+ * The checks of {@link checkEvent} that need no cryptography, split off so
+ * that the synchronous and the WebCrypto verifiers share them: the event's
+ * shape and canonical bytes, and the key its signature must verify under.
+ */
+export function readEvent(
   event: unknown,
   keys: readonly VerifierKey[],
   options: VerifyEventOptions,
-): OpenedEvent {
-  const crypto = options.crypto ?? nobleCrypto;
+): { result: EventVerification; read: ReadEvent | null } {
   const checks: EventChecks = {
     canonical: false,
     leaf_hash: false,
@@ -50,7 +73,7 @@ export function checkEvent(
     canonical = canonicalBytes(entryFromEvent(event));
   } catch (error) {
     problems.push({ check: 'canonical', detail: `not a stored event: ${describe(error)}` });
-    return { result, event: null, leaf: null };
+    return { result, read: null };
   }
   const stored = event as StoredEvent;
   checks.canonical = options.canonical === undefined || equalBytes(options.canonical, canonical);
@@ -60,9 +83,22 @@ export function checkEvent(
       detail: "the canonical bytes given differ from the event's own (PROOFS.md §2)",
     });
   }
+  // The schema check above guarantees 64 lowercase hex digits.
+  const previousHash = parseHash(stored.previous_hash);
+  const key = keys.find((k) => k.keyIdHex === stored.key_id && isKeyOfOrg(k.name, stored.org));
+  return { result, read: { stored, canonical, previousHash, key } };
+}
 
-  const leaf = leafHash(canonical, crypto);
-  checks.leaf_hash = stored.leaf_hash === bytesToHex(leaf);
+/** The rest of {@link checkEvent}: judges the digests of a {@link readEvent}. */
+export function judgeEvent(
+  result: EventVerification,
+  read: ReadEvent,
+  digests: EventDigests,
+  options: VerifyEventOptions,
+): OpenedEvent {
+  const { stored, previousHash, key } = read;
+  const { checks, problems } = result;
+  checks.leaf_hash = stored.leaf_hash === bytesToHex(digests.leaf);
   if (!checks.leaf_hash) {
     problems.push({
       check: 'leaf_hash',
@@ -70,9 +106,7 @@ export function checkEvent(
     });
   }
 
-  // The schema check above guarantees 64 lowercase hex digits.
-  const previousHash = parseHash(stored.previous_hash);
-  const linked = equalBytes(chainHash(previousHash, leaf, crypto), parseHash(stored.hash));
+  const linked = equalBytes(digests.chain, parseHash(stored.hash));
   const genesis = stored.chain_index !== 0 || equalBytes(previousHash, GENESIS_PREVIOUS_HASH);
   checks.chain_link = linked && genesis;
   if (!linked)
@@ -101,14 +135,13 @@ export function checkEvent(
     }
   }
 
-  const key = keys.find((k) => k.keyIdHex === stored.key_id && isKeyOfOrg(k.name, stored.org));
   if (key === undefined) {
     problems.push({
       check: 'signature',
       detail: `no trusted key of org ${stored.org} has key_id ${stored.key_id}`,
     });
   } else {
-    checks.signature = verifyEventSignature(canonical, stored.signature, key.publicKey, crypto);
+    checks.signature = digests.signature;
     if (!checks.signature) {
       problems.push({
         check: 'signature',
@@ -117,7 +150,30 @@ export function checkEvent(
     }
   }
   result.valid = problems.length === 0;
-  return { result, event: stored, leaf };
+  return { result, event: stored, leaf: digests.leaf };
+}
+
+export function checkEvent(
+  event: unknown,
+  keys: readonly VerifierKey[],
+  options: VerifyEventOptions,
+): OpenedEvent {
+  const crypto = options.crypto ?? nobleCrypto;
+  const { result, read } = readEvent(event, keys, options);
+  if (read === null) return { result, event: null, leaf: null };
+  const leaf = leafHash(read.canonical, crypto);
+  return judgeEvent(
+    result,
+    read,
+    {
+      leaf,
+      chain: chainHash(read.previousHash, leaf, crypto),
+      signature:
+        read.key !== undefined &&
+        verifyEventSignature(read.canonical, read.stored.signature, read.key.publicKey, crypto),
+    },
+    options,
+  );
 }
 
 /**

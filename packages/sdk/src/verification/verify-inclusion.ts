@@ -5,6 +5,7 @@ import {
   nobleCrypto,
   parseTrustedKeys,
   verifyInclusion,
+  type Checkpoint,
   type CryptoProvider,
   type StoredEvent,
   type TrustedKeys,
@@ -18,22 +19,31 @@ import type {
   EventProofVerification,
   InclusionProofInput,
   InclusionVerification,
-  VerificationProblem,
 } from './types.js';
-import { checkEvent } from './verify-event.js';
+import { checkEvent, type OpenedEvent } from './verify-event.js';
 
-function checkInclusion(
+/** The audit path {@link prepareInclusion} left to check, all other checks done. */
+export interface PendingInclusion {
+  checkpoint: Checkpoint;
+  /** The proof's hashes as given: parsing them is part of the inclusion check. */
+  hashes: unknown;
+}
+
+/**
+ * The checks of an inclusion that need no cryptography, shared by the
+ * synchronous and the WebCrypto verifiers: the checkpoint (opened, or null
+ * after a problem) is of the event's log, and the proof is for the event's
+ * leaf and the checkpoint's size. Returns the audit path left to hash, or null.
+ */
+export function prepareInclusion(
   event: StoredEvent,
-  leaf: Uint8Array,
   proof: unknown,
-  note: unknown,
-  keys: readonly VerifierKey[],
-  crypto: CryptoProvider,
-): InclusionVerification {
-  const problems: VerificationProblem[] = [];
-  const checks = { checkpoint: false, inclusion: false };
-  const cp = openCheckpoint(note, keys, crypto, problems, 'checkpoint');
+  cp: Checkpoint | null,
+  inclusion: InclusionVerification,
+): PendingInclusion | null {
+  const { checks, problems } = inclusion;
   if (cp !== null) {
+    inclusion.checkpoint = summary(cp);
     checks.checkpoint = isKeyOfOrg(cp.origin, event.org);
     if (!checks.checkpoint) {
       problems.push({
@@ -55,30 +65,96 @@ function checkInclusion(
       detail: `the proof is for tree size ${String(proof.tree_size)}, the checkpoint's is ${cp.treeSize}`,
     });
   } else if (cp !== null) {
-    try {
-      // Size and root both come from the signed checkpoint, never from the proof.
-      verifyInclusion(
-        event.chain_index,
-        cp.treeSize,
-        leaf,
-        parseHashes(proof.hashes),
-        cp.rootHash,
-        crypto,
-      );
-      checks.inclusion = true;
-    } catch (error) {
+    return { checkpoint: cp, hashes: proof.hashes };
+  }
+  return null;
+}
+
+/** Records the audit path check: `failure` is why it failed, null when it proved the event. */
+export function settleInclusion(inclusion: InclusionVerification, failure: unknown): void {
+  if (failure === null) {
+    inclusion.checks.inclusion = true;
+  } else {
+    inclusion.problems.push({
+      check: 'inclusion',
+      detail: `the event is not proven in the checkpoint's tree: ${describe(failure)}`,
+    });
+  }
+  const { checks, problems } = inclusion;
+  inclusion.valid = problems.length === 0 && checks.checkpoint && checks.inclusion;
+}
+
+/** An inclusion check not yet run: everything false until proven. */
+export function startInclusion(): InclusionVerification {
+  return {
+    valid: false,
+    checks: { checkpoint: false, inclusion: false },
+    checkpoint: null,
+    problems: [],
+  };
+}
+
+function checkInclusion(
+  event: StoredEvent,
+  leaf: Uint8Array,
+  proof: unknown,
+  note: unknown,
+  keys: readonly VerifierKey[],
+  crypto: CryptoProvider,
+): InclusionVerification {
+  const inclusion = startInclusion();
+  const cp = openCheckpoint(note, keys, crypto, inclusion.problems, 'checkpoint');
+  const pending = prepareInclusion(event, proof, cp, inclusion);
+  if (pending === null) return inclusion;
+  try {
+    // Size and root both come from the signed checkpoint, never from the proof.
+    const { treeSize, rootHash } = pending.checkpoint;
+    verifyInclusion(
+      event.chain_index,
+      treeSize,
+      leaf,
+      parseHashes(pending.hashes),
+      rootHash,
+      crypto,
+    );
+    settleInclusion(inclusion, null);
+  } catch (error) {
+    settleInclusion(inclusion, error);
+  }
+  return inclusion;
+}
+
+/**
+ * The result of {@link verifyEventProof} from its two halves, shared by the
+ * synchronous and the WebCrypto verifiers. `inclusion` is null when the event
+ * could not be read.
+ */
+export function combineEventProof(
+  body: Record<string, unknown>,
+  event: unknown,
+  opened: OpenedEvent,
+  inclusion: InclusionVerification | null,
+): EventProofVerification {
+  const problems = [...opened.result.problems];
+  const checks = { ...opened.result.checks, checkpoint: false, inclusion: false };
+  let checkpoint: CheckpointSummary | null = null;
+  if (event === undefined) {
+    problems.push({ check: 'inclusion', detail: 'the event itself is needed: pass options.event' });
+  }
+  if (opened.event !== null && inclusion !== null) {
+    if (body.event_id !== opened.event.id) {
       problems.push({
         check: 'inclusion',
-        detail: `the event is not proven in the checkpoint's tree: ${describe(error)}`,
+        detail: `the proof is for event ${String(body.event_id)}, not ${opened.event.id}`,
       });
     }
+    checks.checkpoint = inclusion.checks.checkpoint;
+    checks.inclusion = inclusion.checks.inclusion && body.event_id === opened.event.id;
+    checkpoint = inclusion.checkpoint;
+    problems.push(...inclusion.problems);
   }
-  return {
-    valid: problems.length === 0 && checks.checkpoint && checks.inclusion,
-    checks,
-    checkpoint: cp === null ? null : summary(cp),
-    problems,
-  };
+  const valid = problems.length === 0 && Object.values(checks).every(Boolean);
+  return { valid, event_id: opened.result.event_id, checks, checkpoint, problems };
 }
 
 /**
@@ -123,7 +199,8 @@ export function verifyEventInclusion(
  * signature, and the event's inclusion in the checkpoint's tree, all with
  * keys obtained out of band. The server's own `valid` and `checks` are
  * ignored. API.md's answer does not carry the event: pass the one you hold
- * (or fetched with `GET /v1/events/{id}`) as `options.event`.
+ * (or fetched with `GET /v1/events/{id}`) as `options.event`, and the event
+ * before it as `options.previous` to check the chain link to it.
  *
  * @example
  * ```ts
@@ -135,7 +212,11 @@ export function verifyEventInclusion(
 export function verifyEventProof(
   response: EventProofInput,
   verifierKeys: TrustedKeys,
-  options: CryptoOption & { event?: unknown; canonical?: Uint8Array | undefined } = {},
+  options: CryptoOption & {
+    event?: unknown;
+    canonical?: Uint8Array | undefined;
+    previous?: unknown;
+  } = {},
 ): EventProofVerification {
   const crypto = options.crypto ?? nobleCrypto;
   const keys = parseTrustedKeys(verifierKeys, crypto);
@@ -145,33 +226,18 @@ export function verifyEventProof(
     verifierKeys: keys,
     crypto,
     canonical: options.canonical,
+    previous: options.previous,
   });
-  const problems = [...opened.result.problems];
-  const checks = { ...opened.result.checks, checkpoint: false, inclusion: false };
-  let checkpoint: CheckpointSummary | null = null;
-  if (event === undefined) {
-    problems.push({ check: 'inclusion', detail: 'the event itself is needed: pass options.event' });
-  }
-  if (opened.event !== null && opened.leaf !== null) {
-    if (body.event_id !== opened.event.id) {
-      problems.push({
-        check: 'inclusion',
-        detail: `the proof is for event ${String(body.event_id)}, not ${opened.event.id}`,
-      });
-    }
-    const inclusion = checkInclusion(
-      opened.event,
-      opened.leaf,
-      body.inclusion_proof,
-      body.checkpoint,
-      keys,
-      crypto,
-    );
-    checks.checkpoint = inclusion.checks.checkpoint;
-    checks.inclusion = inclusion.checks.inclusion && body.event_id === opened.event.id;
-    checkpoint = inclusion.checkpoint;
-    problems.push(...inclusion.problems);
-  }
-  const valid = problems.length === 0 && Object.values(checks).every(Boolean);
-  return { valid, event_id: opened.result.event_id, checks, checkpoint, problems };
+  const inclusion =
+    opened.event !== null && opened.leaf !== null
+      ? checkInclusion(
+          opened.event,
+          opened.leaf,
+          body.inclusion_proof,
+          body.checkpoint,
+          keys,
+          crypto,
+        )
+      : null;
+  return combineEventProof(body, event, opened, inclusion);
 }
