@@ -15,6 +15,7 @@
 //   LOGPROOF_BENCH_EVENTS   log size (default 1000000)
 //   LOGPROOF_BENCH_DATA     keep the seeded data dir here and reuse it next time
 //   LOGPROOF_BENCH_FORMATS  comma-separated (default csv,ndjson,json,bundle,pdf)
+//   LOGPROOF_BENCH_CPU_PROF write a V8 CPU profile of each server process to this dir
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { fmt } from './bench-util.mjs';
 const total = Number(process.env.LOGPROOF_BENCH_EVENTS ?? 1_000_000);
 const formats = (process.env.LOGPROOF_BENCH_FORMATS ?? 'csv,ndjson,json,bundle,pdf').split(',');
 const keep = process.env.LOGPROOF_BENCH_DATA;
+const cpuProfDir = process.env.LOGPROOF_BENCH_CPU_PROF;
 const dataDir = keep ?? mkdtempSync(join(tmpdir(), 'logproof-export-bench-'));
 const keyFile = join(dataDir, 'bench-api-key');
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../cli/bin/logproof.js');
@@ -114,15 +116,20 @@ async function seed() {
 
 /** A fresh server process on the seeded data: its peak RSS is then this export's alone. */
 async function startServer() {
-  const child = spawn(process.execPath, [cli, 'serve', '--data', dataDir, '--port', '0'], {
-    env: {
-      ...process.env,
-      LOGPROOF_SELF_AUDIT_INTERVAL_MS: '0',
-      LOGPROOF_RATE_LIMIT_PER_MINUTE: '0',
-      LOGPROOF_LOG_LEVEL: 'warn',
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, cli, 'serve', '--data', dataDir, '--port', '0'],
+    {
+      env: {
+        ...process.env,
+        LOGPROOF_SELF_AUDIT_INTERVAL_MS: '0',
+        LOGPROOF_RATE_LIMIT_PER_MINUTE: '0',
+        LOGPROOF_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   child.stderr.on('data', (d) => (out += d));
   const url = await new Promise((resolve, reject) => {

@@ -22,7 +22,7 @@ function takeRandom(n: number): Buffer {
  * indexes, the last 16 from 80 random bits.
  */
 export function newId(
-  prefix: 'proj' | 'key' | 'org' | 'evt' | 'wh' | 'exp',
+  prefix: 'proj' | 'key' | 'org' | 'evt' | 'wh' | 'exp' | 'plink' | 'psess',
   now = Date.now(),
 ): string {
   let time = '';

@@ -11,11 +11,15 @@ import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CSV_COLUMNS,
+  csvCells,
+  csvHeader,
   csvLine,
+  csvRowFast,
   describeCsvColumns,
   neutraliseCsvCell,
   restoreCsvCell,
 } from '../src/exports/csv.js';
+import { storedEvent, type EventParts } from '../src/exports/event-json.js';
 import {
   exportEvents,
   hasCommand,
@@ -24,6 +28,19 @@ import {
   type ExportApp,
 } from './helpers/export-app.js';
 import { expectProblem, postJson } from './helpers/http-app.js';
+
+/** Appends events to an existing org through the batch API. */
+async function seedOrgEvents(
+  t: ExportApp,
+  org: string,
+  events: Record<string, unknown>[],
+): Promise<StoredEvent[]> {
+  const res = await postJson(t.app, t.apiKey, '/v1/events/batch', {
+    events: events.map((e) => ({ org, ...e })),
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<{ events: StoredEvent[] }>().events;
+}
 
 /** Values that a spreadsheet would run, split or show as something else. */
 const HOSTILE = [
@@ -119,6 +136,138 @@ describe('csvLine', () => {
   });
 });
 
+/** The generic path: the event parsed, every column read from the value. */
+function genericLine(parts: EventParts): string {
+  return csvLine(csvCells(storedEvent(parts)));
+}
+
+/** An entry's canonical JSON as the server writes it (RFC 8785: sorted members, no white space). */
+function canonicalOf(entry: Record<string, unknown>): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sort(entry));
+}
+
+const ENTRY = {
+  v: 1,
+  id: 'evt_01',
+  org: 'org_01',
+  org_external_id: 'acme',
+  chain_index: 7,
+  action: 'user.login',
+  actor: { id: 'user_1', type: 'user', name: 'Ada', email: 'ada@example.com' },
+  targets: [{ id: 'doc_1', type: 'document', name: 'Q3, final', metadata: { pages: 3 } }],
+  metadata: { plan: 'pro', seats: 12, sso: true, note: 'a,b' },
+  context: { ip: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)' },
+  occurred_at: '2026-02-10T14:32:18.123Z',
+  created_at: '2026-02-10T14:32:18.456Z',
+  entry_type: 'business',
+  outcome: 'success',
+};
+
+function partsOf(canonical: string, extra: Partial<EventParts> = {}): EventParts {
+  return {
+    canonical,
+    leafHashHex: '0a'.repeat(32),
+    hashHex: 'ff'.repeat(32),
+    previousHashHex: '00'.repeat(32),
+    signatureBase64: '+' + 'A'.repeat(86) + '=',
+    keyId: '0badc0de',
+    ...extra,
+  };
+}
+
+describe('csvRowFast', () => {
+  it('writes what the generic path writes, byte for byte, for entries as the server stores them', () => {
+    const variants: Record<string, unknown>[] = [
+      ENTRY,
+      { ...ENTRY, description: 'Ada, Countess of Lovelace', targets: [], metadata: {} },
+      { ...ENTRY, actor: { id: 'svc', type: 'service', metadata: { region: 'eu', n: -3 } } },
+      { ...ENTRY, actor: { id: 'svc', type: 'system', metadata: {} } },
+      { ...ENTRY, context: { request_id: 'req_1' } },
+      { ...ENTRY, context: {} },
+      ...[...HOSTILE, ...AWKWARD].map((value) => ({
+        ...ENTRY,
+        description: value,
+        actor: { id: value || 'x', type: 'user', name: value },
+        targets: [{ id: 'doc', type: 'document', name: value }],
+        metadata: { note: value, n: -1 },
+        context: { user_agent: value, request_id: value },
+      })),
+      // Integer-like names: JavaScript lists them first, RFC 8785 sorts them as text.
+      { ...ENTRY, metadata: { '10': 'x', '2': 'y', a: 1 } },
+      { ...ENTRY, chain_index: 0, metadata: { big: 9007199254740991, neg: -9007199254740991 } },
+    ];
+    for (const entry of variants) {
+      const parts = partsOf(canonicalOf(entry));
+      const generic = genericLine(parts);
+      expect(csvRowFast(parts) ?? generic, parts.canonical).toBe(generic);
+    }
+    // The ordinary entry does take the fast path.
+    expect(csvRowFast(partsOf(canonicalOf(ENTRY)))).toBe(genericLine(partsOf(canonicalOf(ENTRY))));
+  });
+
+  it('neutralises the derived members as the generic path does', () => {
+    for (const extra of [
+      { keyId: '=1+1' },
+      { keyId: 'a,"b"' },
+      { signatureBase64: '-AAAA' },
+      { signatureBase64: 'AAAA' },
+    ]) {
+      const parts = partsOf(canonicalOf(ENTRY), extra);
+      expect(csvRowFast(parts)).toBe(genericLine(parts));
+    }
+  });
+
+  it('gives up on text not in the form the server writes, so that the generic path decides', () => {
+    const canonical = canonicalOf(ENTRY);
+    const odd = [
+      canonical.replace('"Ada"', '"A\\u0064a"'), // an escape
+      canonical.replace('"Ada"', '"A\\"da"'),
+      canonical.replace('{"action"', '{ "action"'), // white space
+      canonical.replace('"seats":12', '"seats":12.0'), // a number not as JavaScript writes it
+      canonical.replace('"seats":12', '"seats":-0'),
+      canonical.replace('"seats":12', '"seats":1e1'),
+      canonical.replace('"seats":12', '"seats":{"a":1}'), // nested metadata
+      canonical.replace('"plan":"pro"', '"plan":"pro","plan":"free"'), // a duplicate
+      canonical.replace('"note":"a,b","plan"', '"plan":"x","note":"a,b","plan"'), // not sorted
+      canonical.replace('"metadata":{', '"metadata":{"10":1,"2":2,'), // integer-like names
+      canonical.replace('"outcome":"success"', '"outcome":"success","zzz":1'), // unknown member
+      canonical.replace('"actor":{', '"actor":[{').replace('"type":"user"}', '"type":"user"}]'),
+      canonical.replace('"chain_index":7', '"chain_index":"7"'),
+      canonical.replace('"Ada"', '"\ud800"'), // a lone surrogate
+      canonical + ' ',
+    ];
+    for (const text of odd) {
+      expect(text, 'the replacement must apply').not.toBe(canonical);
+      const parts = partsOf(text);
+      expect(csvRowFast(parts), text).toBeNull();
+      // Whatever the generic path makes of it (a row, or an error) is what the export gives.
+      let generic: string | Error;
+      try {
+        generic = genericLine(parts);
+      } catch (error) {
+        generic = error as Error;
+      }
+      expect(generic).toBeDefined();
+    }
+  });
+
+  it('gives up on a raw control character, on which the generic path fails', () => {
+    const parts = partsOf(canonicalOf(ENTRY).replace('"Ada"', '"A\nda"'));
+    expect(csvRowFast(parts)).toBeNull();
+    expect(() => genericLine(parts)).toThrow(SyntaxError);
+  });
+});
+
 describe('GET /v1/events/export?format=csv', () => {
   let t: ExportApp;
   let events: StoredEvent[];
@@ -165,6 +314,37 @@ describe('GET /v1/events/export?format=csv', () => {
     const rows = cellsOf(csv);
     expect(rows[0]).toEqual(CSV_COLUMNS.map((c) => c.name));
     expect(rows).toHaveLength(events.length + 1);
+  });
+
+  it('writes each row as the generic path writes it, also after a key rotation', async () => {
+    const values = [...HOSTILE, ...AWKWARD];
+    const event = (value: string, i: number) => ({
+      action: 'document.shared',
+      actor: {
+        id: `u_${i}`,
+        name: value,
+        ...(i % 2 ? { email: `u${i}@example.com` } : {}),
+        ...(i % 3 ? { metadata: { '10': 'ten', '2': value, z: i } } : {}),
+      },
+      targets: [{ id: `doc_${i}`, type: 'document', metadata: { pages: i, draft: i % 2 === 0 } }],
+      metadata: { a: `x,${value}`, b: -i, c: true },
+      context: { ip: '2001:db8::1', request_id: value },
+      ...(i % 4 ? { description: value } : {}),
+    });
+    await seedOrg(t, 'globex', values.map(event));
+    const rotated = await postJson(t.app, t.apiKey, '/v1/orgs/globex/keys/rotate', {});
+    expect(rotated.statusCode, rotated.body).toBe(201);
+    await seedOrgEvents(t, 'globex', [...values].reverse().map(event));
+    // The generic path on each event as the API returns it (parsed, every column read from the value).
+    const nd = await exportEvents(t, { format: 'ndjson', org: 'globex' });
+    const listed = nd.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as StoredEvent);
+    expect(listed).toHaveLength(2 * values.length);
+    expect(new Set(listed.map((e) => e.key_id)).size).toBe(2);
+    const res = await exportEvents(t, { format: 'csv', org: 'globex' });
+    expect(res.body).toBe(csvHeader() + listed.map((e) => csvLine(csvCells(e))).join(''));
   });
 
   it('has no cell a spreadsheet would evaluate', () => {

@@ -1,7 +1,9 @@
 // The ExportStore port (store/export-port.ts), one contract for both
 // adapters, against real SQLite and real PostgreSQL.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEventFilter } from '../src/query/event-filter.js';
+import { parseEventFilter, type KeysetPosition } from '../src/query/event-filter.js';
 import type { ExportRecord } from '../src/store/export-port.js';
 import type { Store } from '../src/store/store.js';
 import { openExportApp, seedOrg, type ExportApp } from './helpers/export-app.js';
@@ -16,6 +18,8 @@ function describeContract(backend: Backend) {
   let store: Store;
   let projectId: string;
   let otherProject: string;
+  const orgIds: Record<string, string> = {};
+  const windowParams: Record<string, { from: string; to: string }> = {};
 
   const job = (extra: Partial<ExportRecord> = {}): ExportRecord => ({
     id: nextId(),
@@ -52,6 +56,26 @@ function describeContract(backend: Backend) {
       })),
       50,
     );
+    // Sent as they happen (occurred_at grows with chain_index) but for every
+    // seventh, a few seconds late: SQLite reads such an org by key range.
+    const base = Date.now() - 3_600_000;
+    const globex = await seedOrg(
+      t,
+      'globex',
+      Array.from({ length: 90 }, (_, i) => ({
+        action: 'user.login',
+        actor: { id: `g${i % 3}` },
+        occurred_at: new Date(base + i * 1000 - (i % 7 === 6 ? 5000 : 0)).toISOString(),
+      })),
+      40,
+    );
+    orgIds.acme = org.orgId;
+    orgIds.globex = globex.orgId;
+    const window = {
+      from: new Date(base + 20_000).toISOString(),
+      to: new Date(base + 70_000).toISOString(),
+    };
+    windowParams.globex = window;
     projectId = (await store.getOrgById(org.orgId))!.projectId;
     otherProject = (await t.logproof.tenancy.initProject('other')).project.id;
   }, 60_000);
@@ -167,13 +191,20 @@ function describeContract(backend: Backend) {
     expect(await store.readExportChunks(j.id, 0, 3)).toEqual([]);
   });
 
-  for (const [name, params] of [
-    ['every event', {}],
-    ['a filter on action and actor', { action: 'user.login', actor_id: 'u3' }],
-    ['a target', { target_id: 'd1', target_type: 'doc' }],
+  for (const [name, params, org] of [
+    ['every event', {}, null],
+    ['a filter on action and actor', { action: 'user.login', actor_id: 'u3' }, null],
+    ['a target', { target_id: 'd1', target_type: 'doc' }, null],
+    // Far out of chain order: SQLite's key-range read gives up, the listing reads.
+    ['one org whose events are out of order', {}, 'acme'],
+    ['one org whose events are mostly in order', {}, 'globex'],
+    ['one org in a time window', 'window', 'globex'],
   ] as const) {
     it(`reads the rows listEvents reads, in its order and pages, for ${name}`, async () => {
-      const filter = parseEventFilter(params, null);
+      const filter = parseEventFilter(
+        params === 'window' ? windowParams[org!]! : params,
+        org === null ? null : orgIds[org]!,
+      );
       for (const order of ['asc', 'desc'] as const) {
         const expected = await store.listEvents(projectId, {
           filter,
@@ -181,6 +212,7 @@ function describeContract(backend: Backend) {
           limit: 1000,
           after: null,
         });
+        expect(expected.length).toBeGreaterThan(7);
         const page1 = await store.listExportEvents(projectId, {
           filter,
           order,
@@ -198,11 +230,49 @@ function describeContract(backend: Backend) {
         expect(rows.map((r) => `${r.orgId}/${r.chainIndex}`)).toEqual(
           expected.map((e) => `${e.orgId}/${e.chainIndex}`),
         );
+        const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
         rows.forEach((r, i) => {
-          expect(r.canonical).toBe(expected[i]!.canonical);
-          expect(Buffer.from(r.signature).equals(Buffer.from(expected[i]!.signature))).toBe(true);
-          expect(r.keyId).toBe(expected[i]!.keyId);
+          const e = expected[i]!;
+          expect(r.canonical).toBe(e.canonical);
+          expect(r.occurredAt).toBe(e.occurredAt);
+          expect(r.leafHashHex).toBe(hex(e.leafHash));
+          expect(r.hashHex).toBe(hex(e.hash));
+          expect(r.previousHashHex).toBe(hex(e.previousHash));
+          expect(r.signatureBase64).toBe(Buffer.from(e.signature).toString('base64'));
+          expect(r.keyId).toBe(e.keyId);
         });
+        // Every page of 7, as an export walks them.
+        const walked: string[] = [];
+        let after: KeysetPosition | null = null;
+        for (;;) {
+          const page = await store.listExportEvents(projectId, { filter, order, limit: 7, after });
+          walked.push(...page.map((r) => `${r.orgId}/${r.chainIndex}`));
+          if (page.length < 7) break;
+          const l = page.at(-1)!;
+          after = { occurredAt: l.occurredAt, orgId: l.orgId, chainIndex: l.chainIndex };
+        }
+        expect(walked).toEqual(expected.map((e) => `${e.orgId}/${e.chainIndex}`));
+        // Positions: the same rows, in the same order and pages, without their bytes.
+        const positions = await store.listExportPositions(projectId, {
+          filter,
+          order,
+          limit: 1000,
+          after: null,
+        });
+        expect(positions).toEqual(
+          expected.map((e) => ({
+            orgId: e.orgId,
+            chainIndex: e.chainIndex,
+            occurredAt: e.occurredAt,
+          })),
+        );
+        const afterFirst = await store.listExportPositions(projectId, {
+          filter,
+          order,
+          limit: 1000,
+          after: page1.at(-1)!,
+        });
+        expect(afterFirst.map((p) => p.chainIndex)).toEqual(page2.map((r) => r.chainIndex));
         expect(await store.countEvents(projectId, filter)).toBe(expected.length);
       }
       expect(
@@ -214,9 +284,79 @@ function describeContract(backend: Backend) {
         }),
       ).toEqual([]);
       expect(await store.countEvents(otherProject, filter)).toBe(0);
+      expect(
+        await store.listExportPositions(otherProject, {
+          filter,
+          order: 'asc',
+          limit: 10,
+          after: null,
+        }),
+      ).toEqual([]);
     });
   }
+
+  it("reads an org's events by chain index range, ascending, as the log holds them", async () => {
+    const orgId = orgIds.globex!;
+    const log = await store.scanLog(orgId, 0, 1000, { signatures: true });
+    expect(log).toHaveLength(90);
+    const rows = await store.readExportRange(orgId, 5, 47);
+    expect(rows.map((r) => r.chainIndex)).toEqual(log.slice(5, 47).map((r) => r.chainIndex));
+    rows.forEach((r, i) => {
+      const e = log[5 + i]!;
+      expect(r.orgId).toBe(orgId);
+      expect(r.canonical).toBe(e.canonical);
+      expect(r.leafHashHex).toBe(Buffer.from(e.leafHash).toString('hex'));
+      expect(r.hashHex).toBe(Buffer.from(e.hash).toString('hex'));
+      expect(r.previousHashHex).toBe(Buffer.from(e.previousHash).toString('hex'));
+      expect(r.signatureBase64).toBe(Buffer.from(e.signature!).toString('base64'));
+      expect(r.keyId).toBe(e.keyId);
+    });
+    expect(await store.readExportRange(orgId, 89, 200)).toHaveLength(1);
+    expect(await store.readExportRange(orgId, 90, 200)).toEqual([]);
+    expect(await store.readExportRange(orgIds.acme!, 0, 3)).toHaveLength(3);
+  });
 }
 
 describe('ExportStore contract (sqlite)', () => describeContract('sqlite'));
+
+// The SQLite adapter reads the three hashes and the signature as one string
+// (stores/sqlite/export-rows.ts); PostgreSQL reads each on its own.
+describe('SQLite export rows', () => {
+  it('give a damaged row its hashes as stored, not shifted into its neighbours', async () => {
+    const t = await openExportApp('sqlite');
+    try {
+      const { orgId, events } = await seedOrg(t, 'acme', [
+        { action: 'user.login', actor: { id: 'a' } },
+        { action: 'user.login', actor: { id: 'b' } },
+      ]);
+      const db = new Database(join(t.dataDir, 'logproof.db'));
+      try {
+        db.prepare(
+          "UPDATE events SET leaf_hash = x'abcd' WHERE org_id = ? AND chain_index = 1",
+        ).run(orgId);
+      } finally {
+        db.close();
+      }
+      const projectId = (await t.logproof.store.getOrgById(orgId))!.projectId;
+      for (const rows of [
+        await t.logproof.store.readExportRange(orgId, 0, 2),
+        await t.logproof.store.listExportEvents(projectId, {
+          filter: parseEventFilter({}, orgId),
+          order: 'asc',
+          limit: 10,
+          after: null,
+        }),
+      ]) {
+        const damaged = rows.find((r) => r.chainIndex === 1)!;
+        expect(damaged.leafHashHex).toBe('abcd');
+        expect(damaged.hashHex).toBe(events[1]!.hash);
+        expect(damaged.previousHashHex).toBe(events[1]!.previous_hash);
+        expect(damaged.signatureBase64).toBe(events[1]!.signature);
+        expect(rows.find((r) => r.chainIndex === 0)!.leafHashHex).toBe(events[0]!.leaf_hash);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
 describeWithPostgres('ExportStore contract (postgres)', () => describeContract('postgres'));

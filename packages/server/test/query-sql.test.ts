@@ -7,7 +7,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventFilter, EventQuery } from '../src/query/event-filter.js';
 import { TEXT_FIELDS, type QueryNode, type TextField } from '../src/query/query-ast.js';
-import { buildListEventsSql, prefixUpperBound } from '../src/query/sql-builder.js';
+import { buildListEventsSql, buildTermProbes, prefixUpperBound } from '../src/query/sql-builder.js';
+import { TERM_PROBE_CAP } from '../src/query/query-plan.js';
+import { TERM_VALUE_MAX_CHARS, cutTermValue } from '../src/query/event-terms.js';
 import { POSTGRES_DIALECT, SQLITE_DIALECT, type SqlDialect } from '../src/query/sql-dialect.js';
 import { parseQuery } from '../src/query/query-validate.js';
 import { createTestDatabase, describeWithPostgres } from './helpers/postgres.js';
@@ -172,9 +174,14 @@ describe('buildListEventsSql', () => {
       'events_by_org_action',
     ],
     [
-      'actor.id under OR in q',
-      { orgId: 'o', q: parseQuery('actor.id:u OR action:x.y') },
+      'actor.id OR a NOT in q (a branch without an index)',
+      { orgId: 'o', q: parseQuery('actor.id:u OR NOT action:x.y') },
       'events_by_org_time',
+    ],
+    [
+      'an OR with an action but no org',
+      { q: parseQuery('actor.id:u OR action:x.y') },
+      'events_by_project_time',
     ],
     ['an actor.id prefix in q', { q: parseQuery('actor.id:u*') }, 'events_by_project_time'],
   ] as const)(
@@ -235,6 +242,119 @@ describe('buildListEventsSql', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('buildListEventsSql query plans', () => {
+  it('reads an OR across fields as a UNION of index-driven branches, the keyset in each', () => {
+    const after = { occurredAt: 1000, orgId: 'o', chainIndex: 7 };
+    for (const dialect of DIALECTS) {
+      const { sql, params } = buildListEventsSql(
+        dialect,
+        'p',
+        listing(
+          { orgId: 'o', q: parseQuery('actor.id:u OR target.id:d1 OR actor.email:a@b') },
+          { after },
+        ),
+      );
+      expect(sql.match(/ UNION SELECT /g)).toHaveLength(2);
+      expect(sql).not.toContain('UNION ALL');
+      expect(sql.match(/ LIMIT /g)).toHaveLength(4);
+      // Every branch continues after the position.
+      expect(sql.match(/occurred_at, [a-z]\.org_id, [a-z]\.chain_index\) < \(/g)).toHaveLength(3);
+      expect(placeholderCount(dialect, sql)).toBe(params.length);
+      if (dialect === SQLITE_DIALECT) {
+        expect(sql).toContain(
+          'FROM events e INDEXED BY events_by_project_actor WHERE e.actor_id = ?',
+        );
+        expect(sql).toContain('FROM event_targets t INDEXED BY event_targets_by_target');
+        expect(sql).toContain('FROM event_terms k CROSS JOIN events e');
+        expect(sql).toMatch(/\) u CROSS JOIN events e ON .* ORDER BY u\.occurred_at DESC/);
+      }
+    }
+  });
+
+  it('reads a JSON-only term from event_terms in listing order, the org and times in its range', () => {
+    const { sql, params } = buildListEventsSql(
+      SQLITE_DIALECT,
+      'p',
+      listing({ orgId: 'o', from: 5, q: parseQuery('actor.email:a@b AND NOT action:x.y') }),
+    );
+    expect(sql).toMatch(
+      /^SELECT e\.\* FROM event_terms k CROSS JOIN events e ON e\.org_id = k\.org_id AND e\.chain_index = k\.chain_index WHERE k\.project_id = \? AND k\.field = \? AND k\.value = \? AND k\.org_id = \? AND k\.occurred_at >= \? AND /,
+    );
+    expect(sql).toMatch(
+      /ORDER BY k\.occurred_at DESC, k\.org_id DESC, k\.chain_index DESC LIMIT \?$/,
+    );
+    expect(params.slice(0, 5)).toEqual(['p', 'actor.email', 'a@b', 'o', 5]);
+    // The term itself is re-checked on the event.
+    expect(sql).toContain('json_extract(e.canonical, ?)');
+  });
+
+  it('looks a long value up by its first TERM_VALUE_MAX_CHARS code points', () => {
+    const long = '🎉'.repeat(TERM_VALUE_MAX_CHARS + 5);
+    const { params } = buildListEventsSql(
+      POSTGRES_DIALECT,
+      'p',
+      listing({ q: parseQuery(`metadata.note:"${long}"`) }),
+    );
+    expect(params[2]).toBe(cutTermValue(long));
+    expect([...(params[2] as string)]).toHaveLength(TERM_VALUE_MAX_CHARS);
+    expect(params).toContain(long);
+  });
+
+  it('prefers a target, then an actor, then an identifying JSON value, then an action', () => {
+    const from = (q: string) =>
+      buildListEventsSql(SQLITE_DIALECT, 'p', listing({ orgId: 'o', q: parseQuery(q) })).sql;
+    expect(from('actor.email:a AND target.id:d')).toMatch(/^SELECT e\.\* FROM \(SELECT DISTINCT/);
+    expect(from('actor.email:a AND actor.id:u')).toContain('INDEXED BY events_by_project_actor');
+    expect(from('action:x.y AND context.ip:1.2.3.4')).toContain('FROM event_terms k');
+    expect(from('action:x.y AND metadata.plan:free')).toContain('INDEXED BY events_by_org_action');
+    expect(from('metadata.plan:free AND actor.type:user')).toContain('FROM event_terms k');
+    // Metadata integers and booleans have no term rows.
+    expect(from('metadata.seats:12 OR metadata.beta:true')).toContain(
+      'INDEXED BY events_by_org_time',
+    );
+    expect(from('metadata.seats:1* AND metadata.beta:t*')).toContain(
+      'INDEXED BY events_by_org_time',
+    );
+  });
+
+  it('drives by a prefix of a JSON value only when its probe found it rare', () => {
+    const filter: EventFilter = {
+      ...EMPTY,
+      orgId: 'o',
+      q: parseQuery('actor.email:ada* AND (metadata.x:y* OR NOT actor.name:z*)'),
+    };
+    const probes = buildTermProbes(SQLITE_DIALECT, 'p', filter);
+    expect(probes.map((p) => p.key)).toEqual(['actor.email\u0000ada', 'metadata.x\u0000y']);
+    expect(probes[0]!.statement.sql).toBe(
+      'SELECT CASE WHEN count(*) <= ? THEN 1 ELSE 0 END AS selective FROM (SELECT 1 AS x FROM event_terms k' +
+        ' WHERE k.project_id = ? AND k.field = ? AND (k.value >= ? AND k.value < ?) AND k.org_id = ? LIMIT ?) p',
+    );
+    expect(probes[0]!.statement.params).toEqual([
+      TERM_PROBE_CAP,
+      'p',
+      'actor.email',
+      'ada',
+      'adb',
+      'o',
+      TERM_PROBE_CAP + 1,
+    ]);
+    expect(buildListEventsSql(SQLITE_DIALECT, 'p', listing(filter)).sql).toContain(
+      'FROM events e INDEXED BY events_by_org_time',
+    );
+    const driven = buildListEventsSql(
+      SQLITE_DIALECT,
+      'p',
+      listing(filter),
+      new Set([probes[0]!.key]),
+    );
+    expect(driven.sql).toContain('FROM event_terms k CROSS JOIN events e');
+    // Under NOT a term can never drive, so it is not probed for that.
+    expect(
+      buildTermProbes(SQLITE_DIALECT, 'p', { ...filter, q: parseQuery('NOT actor.email:a*') }),
+    ).toEqual([]);
   });
 });
 

@@ -100,6 +100,35 @@ export function describeLogReadsContract(name: string, open: () => Promise<Store
       });
     });
 
+    describe('scanPackedLog', () => {
+      it('packs a range’s rows and tree hashes in order, byte for byte what scanLog reads', async () => {
+        await appendEvents(store, org, specs(8));
+        const rows = await store.scanLog(org.id, 2, 5);
+        const hashes = await store.scanTreeHashes(org.id, storedHashCount(2), storedHashCount(7));
+        const packed = await store.scanPackedLog(org.id, 2, 7);
+        expect(packed.rows).toBe(5);
+        expect(hex(packed.rowHashes)).toBe(
+          rows.map((r) => hex(r.previousHash) + hex(r.leafHash) + hex(r.hash)).join(''),
+        );
+        const canonical = rows.map((r) => Buffer.from(r.canonical, 'utf8'));
+        expect(packed.canonicalLengths).toEqual(canonical.map((c) => c.length));
+        expect(hex(packed.leafInputs)).toBe(
+          canonical.map((c) => `00${c.toString('hex')}`).join(''),
+        );
+        expect(packed.treeHashCount).toBe(hashes.length);
+        expect(hex(packed.treeHashes)).toBe(hashes.map((h) => hex(h.hash)).join(''));
+      });
+
+      it('packs nothing past the end of the log', async () => {
+        await appendEvents(store, org, specs(3));
+        const packed = await store.scanPackedLog(org.id, 5, 9);
+        expect(packed).toMatchObject({ rows: 0, canonicalLengths: [], treeHashCount: 0 });
+        expect(packed.rowHashes.length + packed.leafInputs.length + packed.treeHashes.length).toBe(
+          0,
+        );
+      });
+    });
+
     describe('checkpoints', () => {
       it('finds the checkpoint signed at exactly a size, and none at another', async () => {
         await appendEvents(store, org, specs(3));

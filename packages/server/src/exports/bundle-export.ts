@@ -17,11 +17,12 @@ import {
 } from '@logproof/core';
 import { ApiError } from '../errors.js';
 import type { EventFilter } from '../query/event-filter.js';
-import type { LogRow } from '../store/log-read-port.js';
+import type { ExportEventRow, ExportStore } from '../store/export-port.js';
 import type { CheckpointRecord, OrgRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
+import { ChunkWriter } from './chunk-writer.js';
 import { storedEventJson } from './event-json.js';
-import { readEventPages } from './export-source.js';
+import { readPositionPages } from './export-source.js';
 
 // PROOFS.md §7 evidence bundles, streamed: the JSON is written event by
 // event, so memory holds one batch of events and the chain indexes of the
@@ -127,7 +128,7 @@ export async function planBundle(
   const list = new IndexList();
   let occurredFrom: number | null = null;
   let occurredTo: number | null = null;
-  for await (const page of readEventPages(store, projectId, filter, 'asc')) {
+  for await (const page of readPositionPages(store, projectId, filter, 'asc')) {
     for (const event of page) {
       if (event.chainIndex >= checkpoint.treeSize) continue;
       list.push(event.chainIndex);
@@ -167,15 +168,15 @@ function missing(orgId: string, chainIndex: number): Error {
 }
 
 /**
- * The planned events in chain_index order, a batch at a time, read from the
- * log by position (scanLog) with their signatures. A contiguous selection is
- * one scan; a sparse one reads windows that each hold planned events.
+ * The planned events in chain_index order, a batch at a time, read by
+ * chain index range (readExportRange). A contiguous selection is one run of
+ * ranges; a sparse one reads windows that each hold planned events.
  */
 export async function* readPlannedRows(
-  store: Pick<Store, 'scanLog'>,
+  store: Pick<ExportStore, 'readExportRange'>,
   plan: Pick<BundlePlan, 'org' | 'indexes'>,
   limit = plan.indexes.length,
-): AsyncGenerator<LogRow[]> {
+): AsyncGenerator<ExportEventRow[]> {
   const { indexes } = plan;
   const orgId = plan.org.id;
   const n = Math.min(limit, indexes.length);
@@ -183,19 +184,15 @@ export async function* readPlannedRows(
     const start = indexes[i]!;
     let j = i + 1;
     while (j < n && indexes[j]! - start < SCAN_ROWS) j++;
-    const rows = await store.scanLog(orgId, start, indexes[j - 1]! - start + 1, {
-      signatures: true,
-    });
-    // Keep the planned rows; every one must be there (scanLog never fills gaps).
-    const batch: LogRow[] = [];
+    const rows = await store.readExportRange(orgId, start, indexes[j - 1]! + 1);
+    // Keep the planned rows; every one must be there (a range read never fills gaps).
+    const batch: ExportEventRow[] = [];
     let r = 0;
     for (let k = i; k < j; k++) {
       const wanted = indexes[k]!;
       while (r < rows.length && rows[r]!.chainIndex < wanted) r++;
       const row = rows[r];
-      if (row?.chainIndex !== wanted || row.signature === null || row.keyId === null) {
-        throw missing(orgId, wanted);
-      }
+      if (row?.chainIndex !== wanted) throw missing(orgId, wanted);
       batch.push(row);
     }
     yield batch;
@@ -249,7 +246,7 @@ function notProven(orgId: string, what: string): Error {
 }
 
 /**
- * The bundle as JSON text, piece by piece. Members come in this order:
+ * The bundle as UTF-8 JSON, chunk by chunk. Members come in this order:
  * format, origin, org, checkpoint, events, then range_proof (when the events
  * are one run) and verifier_keys, which are known only once every event was
  * read. JSON objects are unordered, so the document is the one PROOFS.md §7
@@ -260,7 +257,7 @@ export async function* bundleChunks(
   deps: BundleDeps,
   plan: BundlePlan,
   tally: BundleTally,
-): AsyncGenerator<string> {
+): AsyncGenerator<Buffer> {
   const { store, crypto } = deps;
   const { checkpoint, indexes } = plan;
   const orgId = plan.org.id;
@@ -270,9 +267,10 @@ export async function* bundleChunks(
   const first = indexes[0]!;
   const end = indexes[indexes.length - 1]! + 1;
 
-  yield (
+  const out = new ChunkWriter();
+  out.write(
     `{"format":${JSON.stringify(BUNDLE_FORMAT)},"origin":${JSON.stringify(plan.origin)},` +
-    `"org":${JSON.stringify(orgId)},"checkpoint":${JSON.stringify(checkpoint.note)},"events":[\n`
+      `"org":${JSON.stringify(orgId)},"checkpoint":${JSON.stringify(checkpoint.note)},"events":[\n`,
   );
 
   const used = new Set<string>([checkpoint.keyId]);
@@ -294,32 +292,41 @@ export async function* bundleChunks(
 
   let separator = '';
   for await (const rows of readPlannedRows(store, plan)) {
+    const leafHashes = rows.map((row) => Buffer.from(row.leafHashHex, 'hex'));
     let proofs: Uint8Array[][] | undefined;
     if (range === undefined) {
       const wanted = new Set<number>();
       for (const row of rows)
         for (const i of inclusionProofIndexes(row.chainIndex, treeSize)) wanted.add(i);
       const read = readerFromMap(await store.readTreeHashes(orgId, [...wanted]));
-      proofs = rows.map((row) => {
+      proofs = rows.map((row, i) => {
         const proof = inclusionProof(row.chainIndex, treeSize, read, crypto);
-        const root = rootFromInclusionProof(row.chainIndex, treeSize, row.leafHash, proof, crypto);
+        const root = rootFromInclusionProof(
+          row.chainIndex,
+          treeSize,
+          leafHashes[i]!,
+          proof,
+          crypto,
+        );
         if (!equalBytes(root, checkpoint.rootHash))
           throw notProven(orgId, `the inclusion proof of chain_index ${row.chainIndex}`);
         return proof;
       });
     }
-    let text = '';
-    rows.forEach((row, i) => {
-      used.add(row.keyId!);
-      range?.root.push(0, row.leafHash);
-      const event = storedEventJson({ ...row, signature: row.signature!, keyId: row.keyId! });
-      text += proofs
-        ? `${separator}{"event":${event},"inclusion_proof":${hex(proofs[i]!)}}`
-        : `${separator}{"event":${event}}`;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      used.add(row.keyId);
+      range?.root.push(0, leafHashes[i]!);
+      const event = storedEventJson(row);
+      out.write(
+        proofs
+          ? `${separator}{"event":${event},"inclusion_proof":${hex(proofs[i]!)}}`
+          : `${separator}{"event":${event}}`,
+      );
       separator = ',\n';
-    });
+    }
     tally.rows += rows.length;
-    yield text;
+    yield* out.takeFull();
   }
 
   let tail = '\n]';
@@ -338,5 +345,6 @@ export async function* bundleChunks(
     );
   }
   tally.verifierKeys = listed;
-  yield `${tail},"verifier_keys":${JSON.stringify(listed)}}\n`;
+  out.write(`${tail},"verifier_keys":${JSON.stringify(listed)}}\n`);
+  yield* out.takeAll();
 }

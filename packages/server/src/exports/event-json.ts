@@ -1,14 +1,16 @@
 import type { StoredEvent } from '@logproof/core';
-import type { EventRecord } from '../store/records.js';
 
-/** What an exported event is made of: the stored canonical bytes and the derived members. */
-export type EventParts = Pick<
-  EventRecord,
-  'canonical' | 'leafHash' | 'hash' | 'previousHash' | 'signature' | 'keyId'
->;
-
-function buffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * What an exported event is made of: the stored canonical bytes and the
+ * derived members as text (see ExportEventRow: the stores convert them).
+ */
+export interface EventParts {
+  readonly canonical: string;
+  readonly leafHashHex: string;
+  readonly hashHex: string;
+  readonly previousHashHex: string;
+  readonly signatureBase64: string;
+  readonly keyId: string;
 }
 
 /**
@@ -23,25 +25,31 @@ function buffer(bytes: Uint8Array): Buffer {
 export function storedEventJson(event: EventParts): string {
   return (
     event.canonical.slice(0, -1) +
-    `,"leaf_hash":"${buffer(event.leafHash).toString('hex')}"` +
-    `,"hash":"${buffer(event.hash).toString('hex')}"` +
-    `,"previous_hash":"${buffer(event.previousHash).toString('hex')}"` +
-    `,"signature":"${buffer(event.signature).toString('base64')}"` +
+    ',"leaf_hash":"' +
+    event.leafHashHex +
+    '","hash":"' +
+    event.hashHex +
+    '","previous_hash":"' +
+    event.previousHashHex +
+    '","signature":"' +
+    event.signatureBase64 +
     // Quoted by JSON.stringify: a row edited behind the server's back must
     // still give valid JSON (which then fails verification, as it should).
-    `,"key_id":${JSON.stringify(event.keyId)}}`
+    '","key_id":' +
+    JSON.stringify(event.keyId) +
+    '}'
   );
 }
 
 /** The event as the API returns it, as a value (the entry parsed, derived members added). */
 export function storedEvent(event: EventParts): StoredEvent {
   // The parsed entry is fresh and ours: the five members are added to it
-  // rather than copied with it into another object (hot path of CSV exports).
+  // rather than copied with it into another object.
   const entry = JSON.parse(event.canonical) as StoredEvent;
-  entry.leaf_hash = buffer(event.leafHash).toString('hex');
-  entry.hash = buffer(event.hash).toString('hex');
-  entry.previous_hash = buffer(event.previousHash).toString('hex');
-  entry.signature = buffer(event.signature).toString('base64');
+  entry.leaf_hash = event.leafHashHex;
+  entry.hash = event.hashHex;
+  entry.previous_hash = event.previousHashHex;
+  entry.signature = event.signatureBase64;
   entry.key_id = event.keyId;
   return entry;
 }

@@ -18,10 +18,11 @@ import {
   type BundlePlan,
   type BundleTally,
 } from './bundle-export.js';
-import { csvHeader, csvRows } from './csv.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { csvHeader, writeCsvRows } from './csv.js';
 import { readEventPages } from './export-source.js';
-import { JSON_OPEN, jsonClose, jsonRows } from './json.js';
-import { NDJSON_CONTENT_TYPE, ndjsonRows } from './ndjson.js';
+import { JSON_OPEN, jsonClose, writeJsonRows } from './json.js';
+import { NDJSON_CONTENT_TYPE, writeNdjsonRows } from './ndjson.js';
 import type { PdfFonts } from './pdf-fonts.js';
 import { PDF_ROWS_PER_PAGE, pdfReportChunks, type PdfTally } from './pdf-report.js';
 
@@ -130,19 +131,18 @@ export class ExportService {
     let rows = 0;
     const format = request.format;
     const body = async function* (): AsyncGenerator<Buffer> {
-      if (format === 'csv') yield Buffer.from(csvHeader(), 'utf8');
-      if (format === 'json') yield Buffer.from(JSON_OPEN, 'utf8');
+      const out = new ChunkWriter();
+      if (format === 'csv') out.write(csvHeader());
+      if (format === 'json') out.write(JSON_OPEN);
       for await (const page of prepend<ExportEventRow[]>(first, pages)) {
-        const text =
-          format === 'csv'
-            ? csvRows(page)
-            : format === 'json'
-              ? jsonRows(page, rows === 0)
-              : ndjsonRows(page);
+        if (format === 'csv') writeCsvRows(out, page);
+        else if (format === 'json') writeJsonRows(out, page, rows === 0);
+        else writeNdjsonRows(out, page);
         rows += page.length;
-        yield Buffer.from(text, 'utf8');
+        yield* out.takeFull();
       }
-      if (format === 'json') yield Buffer.from(jsonClose(rows === 0), 'utf8');
+      if (format === 'json') out.write(jsonClose(rows === 0));
+      yield* out.takeAll();
     };
     const org = request.params.org === undefined ? 'events' : safeName(request.params.org);
     return {
@@ -169,15 +169,12 @@ export class ExportService {
       );
     }
     const tally: BundleTally = { rows: 0, verifierKeys: [] };
-    const chunks = bundleChunks(this.options, plan, tally);
-    const body = async function* (): AsyncGenerator<Buffer> {
-      for await (const text of chunks) yield Buffer.from(text, 'utf8');
-    };
+    const body = bundleChunks(this.options, plan, tally);
     return {
       contentType: EXPORT_CONTENT_TYPES.bundle,
       filename: bundleName(plan),
       rowsTotal: plan.indexes.length,
-      body: body(),
+      body,
       rows: () => tally.rows,
       pages: () => 0,
     };

@@ -1,3 +1,4 @@
+import type { ChunkWriter } from './chunk-writer.js';
 import { storedEventJson, type EventParts } from './event-json.js';
 
 // JSON export: one array of the events exactly as the API returns them,
@@ -10,11 +11,13 @@ export function jsonClose(empty: boolean): string {
   return empty ? ']\n' : '\n]\n';
 }
 
-/** One page of events as array members; `first` is true for the page that opens the array. */
-export function jsonRows(events: readonly EventParts[], first: boolean): string {
-  let text = '';
-  events.forEach((event, i) => {
-    text += (first && i === 0 ? '' : ',\n') + storedEventJson(event);
-  });
-  return text;
+/** Writes one page of events as array members; `first` is true for the page that opens the array. */
+export function writeJsonRows(
+  out: ChunkWriter,
+  events: readonly EventParts[],
+  first: boolean,
+): void {
+  for (let i = 0; i < events.length; i++) {
+    out.write((first && i === 0 ? '' : ',\n') + storedEventJson(events[i]!));
+  }
 }

@@ -1,3 +1,4 @@
+import type { ChunkWriter } from './chunk-writer.js';
 import { storedEventJson, type EventParts } from './event-json.js';
 
 // NDJSON export: one event per line, exactly as the API returns it (with its
@@ -6,9 +7,7 @@ import { storedEventJson, type EventParts } from './event-json.js';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8';
 
-/** One page of events as NDJSON lines. */
-export function ndjsonRows(events: readonly EventParts[]): string {
-  let text = '';
-  for (const event of events) text += storedEventJson(event) + '\n';
-  return text;
+/** Writes one page of events as NDJSON lines. */
+export function writeNdjsonRows(out: ChunkWriter, events: readonly EventParts[]): void {
+  for (const event of events) out.write(storedEventJson(event) + '\n');
 }

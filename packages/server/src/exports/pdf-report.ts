@@ -1,7 +1,7 @@
 import type { StoredEvent } from '@logproof/core';
 import type {} from 'pdfkit';
 import { createRequire } from 'node:module';
-import type { LogRow } from '../store/log-read-port.js';
+import type { ExportEventRow } from '../store/export-port.js';
 import type { CheckpointRecord, OrgRecord } from '../store/records.js';
 import { embedFile, type PdfAttachment } from './pdf-attachment.js';
 import type { PdfFontName, PdfFonts } from './pdf-fonts.js';
@@ -78,7 +78,7 @@ export interface PdfReportInput {
   readonly occurredFrom: number | null;
   readonly occurredTo: number | null;
   /** The events of the table, in chain_index order (the first `maxPages` pages' worth are read). */
-  readonly rows: AsyncIterable<LogRow[]>;
+  readonly rows: AsyncIterable<ExportEventRow[]>;
   readonly maxPages: number;
   /** The evidence bundle, with its SHA-256 (hex); null when no event matched. */
   readonly bundle: (PdfAttachment & { readonly sha256: string }) | null;
@@ -230,12 +230,9 @@ function drawRow(
   }
 }
 
-function toEvent(row: LogRow): StoredEvent {
+function toEvent(row: ExportEventRow): StoredEvent {
   // Only the entry's members are shown; hash is the stored one.
-  return {
-    ...(JSON.parse(row.canonical) as StoredEvent),
-    hash: Buffer.from(row.hash).toString('hex'),
-  };
+  return { ...(JSON.parse(row.canonical) as StoredEvent), hash: row.hashHex };
 }
 
 /**

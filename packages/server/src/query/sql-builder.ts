@@ -1,4 +1,14 @@
 import type { EventFilter, EventQuery, TextMatch } from './event-filter.js';
+import { cutTermValue } from './event-terms.js';
+import {
+  MAX_PROBES,
+  TERM_PROBE_CAP,
+  choosePlan,
+  prefixTerms,
+  termKey,
+  type Driver,
+  type TermDriver,
+} from './query-plan.js';
 import type { QueryNode, TextField } from './query-ast.js';
 import type { SqlDialect } from './sql-dialect.js';
 
@@ -27,6 +37,8 @@ export function prefixUpperBound(prefix: string): string | null {
 }
 
 const ALIAS = 'e';
+/** event_terms, when a term drives the listing. */
+const TERM_ALIAS = 'k';
 
 /** Columns copied out of the entry at append time (records.ts), so that filters use indexes. */
 const COLUMN_OF: Partial<Record<TextField, string>> = {
@@ -141,22 +153,101 @@ class Builder {
   }
 
   /**
-   * FROM: the events through the index that `path` names or, for a target,
-   * the target's events first (a few, from event_targets_by_target), each
-   * then read by primary key and the page sorted.
+   * FROM for one driver: the events through the index it names; or a
+   * target's events first (a few, from event_targets_by_target), each then
+   * read by primary key and the page sorted; or the term's rows of
+   * event_terms (in listing order for an exact value), each event then read
+   * by primary key.
    */
-  from(path: AccessPath): string {
+  from(driver: Driver, f: EventFilter): string {
     const hint = this.dialect.indexHint;
-    if (path.kind === 'index') return `events ${ALIAS}${hint(path.index)}`;
-    // With target_type too, one and the same target has both.
-    const conditions = [this.columnMatch('t.target_id', exact(path.targetId))];
-    if (path.targetType !== null) {
-      conditions.push(this.columnMatch('t.target_type', exact(path.targetType)));
+    const join = this.dialect.orderedJoin;
+    switch (driver.kind) {
+      case 'scan':
+        return `events ${ALIAS}${hint(f.orgId === null ? 'events_by_project_time' : 'events_by_org_time')}`;
+      case 'actor':
+        return `events ${ALIAS}${hint('events_by_project_actor')}`;
+      case 'action':
+        return `events ${ALIAS}${hint('events_by_org_action')}`;
+      case 'term':
+        return `event_terms ${TERM_ALIAS} ${join} events ${ALIAS} ON ${ALIAS}.org_id = ${TERM_ALIAS}.org_id AND ${ALIAS}.chain_index = ${TERM_ALIAS}.chain_index`;
+      case 'target': {
+        // With target_type too, one and the same target has both.
+        const conditions = [this.columnMatch('t.target_id', exact(driver.targetId))];
+        if (driver.targetType !== null) {
+          conditions.push(this.columnMatch('t.target_type', exact(driver.targetType)));
+        }
+        return (
+          `(SELECT DISTINCT t.org_id, t.chain_index FROM event_targets t${hint('event_targets_by_target')}` +
+          ` WHERE ${conditions.join(' AND ')}) m ${join} events ${ALIAS}` +
+          ` ON ${ALIAS}.org_id = m.org_id AND ${ALIAS}.chain_index = m.chain_index`
+        );
+      }
     }
+  }
+
+  /**
+   * The conditions that confine a driver's index to its range. The filter
+   * repeats them when the driver came from a top-level term; a branch of a
+   * UNION needs them, since the filter only holds the whole OR there.
+   */
+  driverConditions(projectId: string, driver: Driver, f: EventFilter): string[] {
+    switch (driver.kind) {
+      case 'scan':
+      case 'target':
+        return [];
+      case 'actor':
+        return [this.columnMatch(`${ALIAS}.actor_id`, exact(driver.actorId))];
+      case 'action':
+        return [this.columnMatch(`${ALIAS}.action`, exact(driver.action))];
+      case 'term':
+        return this.termRange(projectId, driver, f);
+    }
+  }
+
+  /** The term's index range: project, field, value (or prefix), and the org and times, which the key holds too. */
+  termRange(projectId: string, term: TermDriver, f: EventFilter): string[] {
+    const t = TERM_ALIAS;
+    const where = [
+      `${t}.project_id = ${this.bind(projectId)}`,
+      `${this.dialect.bytewise(`${t}.field`)} = ${this.bind(term.field)}`,
+      this.columnMatch(`${t}.value`, { value: cutTermValue(term.value), prefix: term.prefix }),
+    ];
+    if (f.orgId !== null) where.push(`${t}.org_id = ${this.bind(f.orgId)}`);
+    if (f.from !== null) where.push(`${t}.occurred_at >= ${this.int(f.from)}`);
+    if (f.to !== null) where.push(`${t}.occurred_at < ${this.int(f.to)}`);
+    return where;
+  }
+
+  /**
+   * One listing read through one driver: the filter, the keyset position and
+   * the order: whole rows, or (for a branch of a union) the keys. The order and the keyset are on the driver's
+   * own columns (event_terms' for a term, which copies occurred_at, org_id
+   * and chain_index), so that the database sees that its index is already in
+   * that order and stops after `limit` rows.
+   */
+  read(projectId: string, query: EventQuery, driver: Driver, select: 'rows' | 'keys'): string {
+    const f = query.filter;
+    const k = driver.kind === 'term' ? TERM_ALIAS : ALIAS;
+    const columns =
+      select === 'rows' ? `${ALIAS}.*` : ORDER_COLUMNS.map((c) => `${k}.${c} AS ${c}`).join(', ');
+    // Bound in text order: FROM's parameters come before WHERE's.
+    const from = this.from(driver, f);
+    const where = [...this.driverConditions(projectId, driver, f), ...this.filter(projectId, f)];
+    const asc = query.order === 'asc';
+    const order = ORDER_COLUMNS.map((c) => `${k}.${c}`);
+    if (query.after !== null) {
+      const a = query.after;
+      where.push(`${k}.occurred_at ${asc ? '>=' : '<='} ${this.int(a.occurredAt)}`);
+      where.push(
+        `(${order.join(', ')}) ${asc ? '>' : '<'} (${this.int(a.occurredAt)}, ${this.bind(a.orgId)}, ${this.int(a.chainIndex)})`,
+      );
+    }
+    const direction = asc ? 'ASC' : 'DESC';
     return (
-      `(SELECT DISTINCT t.org_id, t.chain_index FROM event_targets t${hint('event_targets_by_target')}` +
-      ` WHERE ${conditions.join(' AND ')}) m ${this.dialect.orderedJoin} events ${ALIAS}` +
-      ` ON ${ALIAS}.org_id = m.org_id AND ${ALIAS}.chain_index = m.chain_index`
+      `SELECT ${columns} FROM ${from} WHERE ${where.join(' AND ')}` +
+      ` ORDER BY ${order.map((c) => `${c} ${direction}`).join(', ')}` +
+      ` LIMIT ${this.int(query.limit)}`
     );
   }
 }
@@ -165,52 +256,39 @@ function exact(value: string): TextMatch {
   return { value, prefix: false };
 }
 
-/** How a listing reaches its rows (migration 2 made these indexes). */
-type AccessPath =
-  | {
-      readonly kind: 'index';
-      readonly index:
-        | 'events_by_project_time'
-        | 'events_by_org_time'
-        | 'events_by_org_action'
-        | 'events_by_project_actor';
-    }
-  | { readonly kind: 'target'; readonly targetId: string; readonly targetType: string | null };
-
-/** The conjuncts every row must satisfy: the q tree's top-level AND terms. */
-function topLevelTerms(q: QueryNode | null): QueryNode[] {
-  if (q === null) return [];
-  return q.kind === 'and' ? [...q.children] : [q];
+/** A statement that tells whether a prefix term is rare enough to drive (TERM_PROBE_CAP). */
+export interface TermProbe {
+  readonly key: string;
+  /** Gives one row whose `selective` is 1 or 0. */
+  readonly statement: SqlStatement;
 }
 
 /**
- * Picks the access path by rule, most selective first: a target id (an
- * object's history: few events), an actor id, an exact action within an org,
- * then the plain time order. Each index ends in the listing order, so a page
- * is a range read in order that stops after `limit` rows; only the target
- * path sorts, and only that target's events. The rules look at the filter
- * parameters and at q's top-level AND terms (any other q term is a filter).
+ * The probes a listing wants run before it is built: for each prefix term of
+ * q on a JSON field, whether it nominates at most TERM_PROBE_CAP rows (an
+ * index-only count that stops there). The caller passes the keys of the
+ * selective ones to buildListEventsSql.
  */
-function chooseAccessPath(f: EventFilter): AccessPath {
-  const terms = topLevelTerms(f.q).filter(
-    (n): n is Extract<QueryNode, { kind: 'match' }> => n.kind === 'match' && !n.prefix,
-  );
-  if (f.targetId !== null)
-    return { kind: 'target', targetId: f.targetId, targetType: f.targetType };
-  const target = terms.find((n) => n.field === 'target.id');
-  if (target) return { kind: 'target', targetId: target.value, targetType: null };
-  if (f.actorId !== null || terms.some((n) => n.field === 'actor.id')) {
-    return { kind: 'index', index: 'events_by_project_actor' };
-  }
-  if (f.orgId !== null) {
-    const exactAction =
-      (f.action !== null && !f.action.prefix) || terms.some((n) => n.field === 'action');
-    return { kind: 'index', index: exactAction ? 'events_by_org_action' : 'events_by_org_time' };
-  }
-  return { kind: 'index', index: 'events_by_project_time' };
+export function buildTermProbes(
+  dialect: SqlDialect,
+  projectId: string,
+  filter: EventFilter,
+): TermProbe[] {
+  if (filter.q === null) return [];
+  return prefixTerms(filter.q, [])
+    .slice(0, MAX_PROBES)
+    .map((term) => {
+      const b = new Builder(dialect);
+      const selective = `CASE WHEN count(*) <= ${b.int(TERM_PROBE_CAP)} THEN 1 ELSE 0 END`;
+      const range = b.termRange(projectId, term, filter);
+      const sql =
+        `SELECT ${selective} AS selective FROM (SELECT 1 AS x FROM event_terms ${TERM_ALIAS}` +
+        ` WHERE ${range.join(' AND ')} LIMIT ${b.int(TERM_PROBE_CAP + 1)}) p`;
+      return { key: termKey(term.field, term.value), statement: { sql, params: b.params } };
+    });
 }
 
-const ORDER_COLUMNS = [`${ALIAS}.occurred_at`, `${ALIAS}.org_id`, `${ALIAS}.chain_index`];
+const ORDER_COLUMNS = ['occurred_at', 'org_id', 'chain_index'] as const;
 
 /**
  * The SELECT of one page of GET /v1/events: the filter, the keyset position
@@ -218,29 +296,33 @@ const ORDER_COLUMNS = [`${ALIAS}.occurred_at`, `${ALIAS}.org_id`, `${ALIAS}.chai
  * descending in every column. The keyset also bounds occurred_at alone,
  * which every index can seek on, so that a deep page costs what the first
  * one does; the row comparison then only settles ties on that instant.
+ *
+ * When the plan is a union (`a OR b`, each with an index), each branch
+ * reads the keys of its first `limit` rows after the position, the UNION
+ * drops rows that two branches found, and the first `limit` keys of the
+ * merge are the page: every row of the page is among its branch's first
+ * `limit`. `selectivePrefixes` are the keys of the probes (buildTermProbes)
+ * that answered 1.
  */
 export function buildListEventsSql(
   dialect: SqlDialect,
   projectId: string,
   query: EventQuery,
+  selectivePrefixes: ReadonlySet<string> = new Set(),
 ): SqlStatement {
   const b = new Builder(dialect);
-  const path = chooseAccessPath(query.filter);
-  // Bound in text order: FROM's parameters come before WHERE's.
-  const from = b.from(path);
-  const where = b.filter(projectId, query.filter);
-  const asc = query.order === 'asc';
-  if (query.after !== null) {
-    const a = query.after;
-    where.push(`${ALIAS}.occurred_at ${asc ? '>=' : '<='} ${b.int(a.occurredAt)}`);
-    where.push(
-      `(${ORDER_COLUMNS.join(', ')}) ${asc ? '>' : '<'} (${b.int(a.occurredAt)}, ${b.bind(a.orgId)}, ${b.int(a.chainIndex)})`,
-    );
+  const plan = choosePlan(query.filter, selectivePrefixes);
+  if (plan.length === 1) {
+    return { sql: b.read(projectId, query, plan[0]!, 'rows'), params: b.params };
   }
-  const direction = asc ? 'ASC' : 'DESC';
+  const branches = plan.map(
+    (d, i) => `SELECT * FROM (${b.read(projectId, query, d, 'keys')}) b${i}`,
+  );
+  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+  const order = (alias: string) => ORDER_COLUMNS.map((c) => `${alias}${c} ${direction}`).join(', ');
   const sql =
-    `SELECT ${ALIAS}.* FROM ${from} WHERE ${where.join(' AND ')}` +
-    ` ORDER BY ${ORDER_COLUMNS.map((c) => `${c} ${direction}`).join(', ')}` +
-    ` LIMIT ${b.int(query.limit)}`;
+    `SELECT ${ALIAS}.* FROM (${branches.join(' UNION ')} ORDER BY ${order('')} LIMIT ${b.int(query.limit)}) u` +
+    ` ${dialect.orderedJoin} events ${ALIAS} ON ${ALIAS}.org_id = u.org_id AND ${ALIAS}.chain_index = u.chain_index` +
+    ` ORDER BY ${order('u.')}`;
   return { sql, params: b.params };
 }

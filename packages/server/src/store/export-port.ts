@@ -61,18 +61,31 @@ export interface ExportProgress {
 
 /**
  * One event as an export writes it: the stored canonical bytes, the derived
- * members and its place in the listing order; none of the query columns.
+ * members as text, and its place in the listing order; none of the query
+ * columns. The derived members come as an export writes them (hex, base64),
+ * converted by the database where it can (hex(), encode()): at millions of
+ * rows, a Buffer per hash and its conversion in JavaScript cost more than
+ * the rest of the row (bench/export-bench.mjs).
  */
 export interface ExportEventRow {
   readonly orgId: string;
   readonly chainIndex: number;
   readonly occurredAt: number;
   readonly canonical: string;
-  readonly leafHash: Uint8Array;
-  readonly hash: Uint8Array;
-  readonly previousHash: Uint8Array;
-  readonly signature: Uint8Array;
+  /** leaf_hash, hash and previous_hash as lowercase hex (PROOFS.md §3). */
+  readonly leafHashHex: string;
+  readonly hashHex: string;
+  readonly previousHashHex: string;
+  /** The Ed25519 signature, standard base64 with padding, no line breaks. */
+  readonly signatureBase64: string;
   readonly keyId: string;
+}
+
+/** An event's place in the listing order: what a bundle's plan reads, without its bytes. */
+export interface ExportPosition {
+  readonly orgId: string;
+  readonly chainIndex: number;
+  readonly occurredAt: number;
 }
 
 /** One piece of an export file kept in the database. */
@@ -147,6 +160,22 @@ export interface ExportStore {
    * per-row work. MUST NOT return another project's events.
    */
   listExportEvents(projectId: string, query: EventQuery): Promise<ExportEventRow[]>;
+
+  /**
+   * The positions of the rows `listExportEvents` returns for the same
+   * arguments, in the same order: for planning a bundle, which needs no
+   * event's bytes (reading them would double its cost). MUST NOT return
+   * another project's events.
+   */
+  listExportPositions(projectId: string, query: EventQuery): Promise<ExportPosition[]>;
+
+  /**
+   * The events of `orgId` with fromIndex <= chain_index < toIndex, ascending
+   * by chain_index, as an export writes them (bundles and PDF reports follow
+   * chain order). A missing event is left out: the caller, which planned
+   * these indexes, MUST treat a gap as damage.
+   */
+  readExportRange(orgId: string, fromIndex: number, toIndex: number): Promise<ExportEventRow[]>;
 
   /**
    * How many events of the project `filter` selects (what `listEvents` would

@@ -13,6 +13,30 @@ export interface LogRow extends Pick<
   readonly keyId: string | null;
 }
 
+/**
+ * A range of an org's log packed into a few byte strings, for a verifier's
+ * fast path: a whole-log verification reads millions of rows, and one object
+ * and three buffers per row were most of its cost (bench/verify-bench.mjs).
+ * Everything is in ascending order; a verifier MUST treat whatever does not
+ * match (a missing row, a length that does not add up, another order) as a
+ * reason to read the range with `scanLog`, so the packing can cost time but
+ * never hide a problem.
+ */
+export interface PackedLogRange {
+  /** Event rows found in [from, to). */
+  readonly rows: number;
+  /** Per row: previous_hash || leaf_hash || hash (96 bytes when the row is whole). */
+  readonly rowHashes: Uint8Array;
+  /** Per row: 0x00 || canonical bytes, the RFC 6962 leaf input (PROOFS.md §3). */
+  readonly leafInputs: Uint8Array;
+  /** Per row: the byte length of its canonical bytes. */
+  readonly canonicalLengths: readonly number[];
+  /** Stored tree hashes found in [storedHashCount(from), storedHashCount(to)). */
+  readonly treeHashCount: number;
+  /** Those tree hashes, by ascending index (32 bytes each when whole). */
+  readonly treeHashes: Uint8Array;
+}
+
 /** Where a hash was issued (GET /v1/hashes/{hex}). */
 export interface HashMatch {
   /** `chain`: an event's `hash`; `leaf`: an event's `leaf_hash` (PROOFS.md §3). */
@@ -51,6 +75,12 @@ export interface LogReadStore {
    * (stored-hash indexes, see the core's `storedHashIndex`), ascending.
    */
   scanTreeHashes(orgId: string, fromIndex: number, toIndex: number): Promise<StoredTreeHash[]>;
+
+  /**
+   * The org's events with `fromIndex <= chain_index < toIndex` and the stored
+   * tree hashes their leaves created, packed (see {@link PackedLogRange}).
+   */
+  scanPackedLog(orgId: string, fromIndex: number, toIndex: number): Promise<PackedLogRange>;
 
   /** The checkpoint signed at exactly `treeSize`, or null when none was. */
   checkpointAt(orgId: string, treeSize: number): Promise<CheckpointRecord | null>;

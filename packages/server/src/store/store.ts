@@ -1,6 +1,7 @@
 import type { EventQueryStore } from './event-query-port.js';
 import type { ExportStore } from './export-port.js';
 import type { LogReadStore } from './log-read-port.js';
+import type { PortalStore } from './portal-port.js';
 import type { WebhookStore } from './webhook-port.js';
 import type {
   ApiKeyRecord,
@@ -62,7 +63,8 @@ export class StoreConflictError extends Error {
  * across every process sharing the database (a lock on the org's row in the
  * database, never only in memory), so chain indexes are dense and never reused.
  */
-export interface Store extends EventQueryStore, LogReadStore, WebhookStore, ExportStore {
+export interface Store
+  extends EventQueryStore, LogReadStore, WebhookStore, ExportStore, PortalStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending versioned migrations; safe to call from several processes at once. */

@@ -8,6 +8,7 @@ import {
   EXPORT_CONTENT_TYPES,
   type ExportRequest,
   type ExportService,
+  type ExportStream,
 } from '../../exports/export-service.js';
 import type { DownloadSigner } from '../../exports/presign.js';
 import type { ExportStorage } from '../../exports/storage.js';
@@ -65,7 +66,7 @@ const orderParam = Type.String({
 });
 const formatParam = Type.String({ enum: [...EXPORT_FORMATS], description: FORMAT_DESCRIPTION });
 
-const ExportQuerystring = Type.Object(
+export const ExportQuerystring = Type.Object(
   { ...EVENT_FILTER_PARAMS, format: formatParam, order: orderParam },
   { additionalProperties: false },
 );
@@ -127,7 +128,7 @@ const ExportJobSchema = Type.Object({
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Turns the filter parameters and format into a validated export request (404 for an unknown org). */
-async function readExportRequest(
+export async function readExportRequest(
   store: Store,
   projectId: string,
   format: ExportFormat,
@@ -143,7 +144,16 @@ async function readExportRequest(
   return { projectId, format, filter, order, params };
 }
 
-function definedStrings(object: Record<string, unknown>): Record<string, string> {
+/** Streams an opened export as an attachment, with back-pressure (also the portal's export). */
+export function sendExportStream(reply: FastifyReply, stream: ExportStream): FastifyReply {
+  void reply
+    .header('content-type', stream.contentType)
+    .header('content-disposition', `attachment; filename="${stream.filename}"`)
+    .header('cache-control', 'no-store');
+  return reply.send(Readable.from(stream.body, { objectMode: false }));
+}
+
+export function definedStrings(object: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(object)) if (typeof v === 'string') out[k] = v;
   return out;
@@ -223,12 +233,7 @@ export default async function exportRoutes(app: FastifyInstance, options: Export
         order as EventOrder,
         definedStrings({ ...filters, format }),
       );
-      const stream = await service.open(exportRequest);
-      void reply
-        .header('content-type', stream.contentType)
-        .header('content-disposition', `attachment; filename="${stream.filename}"`)
-        .header('cache-control', 'no-store');
-      return reply.send(Readable.from(stream.body, { objectMode: false }));
+      return sendExportStream(reply, await service.open(exportRequest));
     },
   );
 

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { EventQuery } from '../../query/event-filter.js';
-import { buildListEventsSql } from '../../query/sql-builder.js';
+import { buildListEventsSql, buildTermProbes } from '../../query/sql-builder.js';
 import { POSTGRES_DIALECT } from '../../query/sql-dialect.js';
 import type { EventRecord, EventTargetRef } from '../../store/records.js';
 import { toEvent } from '../row-mappers.js';
@@ -27,7 +27,16 @@ export async function listEvents(
   projectId: string,
   query: EventQuery,
 ): Promise<EventRecord[]> {
-  const { sql, params } = buildListEventsSql(POSTGRES_DIALECT, projectId, query);
+  // Which prefix terms are rare enough to drive the read (sql-builder.ts).
+  const selective = new Set<string>();
+  for (const probe of buildTermProbes(POSTGRES_DIALECT, projectId, query.filter)) {
+    const { rows } = await pool.query<Row>(
+      probe.statement.sql,
+      probe.statement.params as unknown[],
+    );
+    if (rows[0]?.selective === 1) selective.add(probe.key);
+  }
+  const { sql, params } = buildListEventsSql(POSTGRES_DIALECT, projectId, query, selective);
   const rows = (await pool.query<Row>(sql, params as unknown[])).rows;
   if (rows.length === 0) return [];
   const targetRows = (

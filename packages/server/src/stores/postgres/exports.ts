@@ -6,6 +6,7 @@ import type {
   ExportChunk,
   ExportEventRow,
   ExportFormat,
+  ExportPosition,
   ExportOutcome,
   ExportProgress,
   ExportRecord,
@@ -41,18 +42,36 @@ function toExport(row: Row): ExportRecord {
   };
 }
 
+/** The columns an export reads, the derived members as text (ExportEventRow). */
+const EXPORT_COLUMNS =
+  'org_id, chain_index, occurred_at, canonical,' +
+  " encode(leaf_hash, 'hex'), encode(hash, 'hex'), encode(previous_hash, 'hex')," +
+  // encode(…, 'base64') breaks lines every 76 characters (RFC 2045); a signature is 88.
+  " translate(encode(signature, 'base64'), E'\\n', ''), key_id";
+
+function toExportRow(r: unknown[]): ExportEventRow {
+  return {
+    orgId: r[0] as string,
+    chainIndex: r[1] as number,
+    occurredAt: r[2] as number,
+    canonical: r[3] as string,
+    leafHashHex: r[4] as string,
+    hashHex: r[5] as string,
+    previousHashHex: r[6] as string,
+    signatureBase64: r[7] as string,
+    keyId: r[8] as string,
+  };
+}
+
 /**
  * The listing's own statement (query/sql-builder.ts) as a subquery, of which
- * only the columns an export writes are read; the outer ORDER BY restates
- * the listing order (a subquery does not promise to keep it). Rows come
- * back as arrays (pg's rowMode), one round trip per page.
+ * only `columns` are read; the outer ORDER BY restates the listing order (a
+ * subquery does not promise to keep it). Rows come back as arrays (pg's
+ * rowMode), one round trip per page.
  */
-function exportRowsSql(listing: string, order: 'asc' | 'desc'): string {
+function exportRowsSql(listing: string, order: 'asc' | 'desc', columns: string): string {
   const d = order === 'asc' ? 'ASC' : 'DESC';
-  return (
-    'SELECT org_id, chain_index, occurred_at, canonical, leaf_hash, hash, previous_hash, signature, key_id' +
-    ` FROM (${listing}) AS page ORDER BY occurred_at ${d}, org_id ${d}, chain_index ${d}`
-  );
+  return `SELECT ${columns} FROM (${listing}) AS page ORDER BY occurred_at ${d}, org_id ${d}, chain_index ${d}`;
 }
 
 const INSERT = `
@@ -209,23 +228,40 @@ export class PostgresExports implements ExportStore {
   }
 
   async listExportEvents(projectId: string, query: EventQuery): Promise<ExportEventRow[]> {
-    const { sql, params } = buildListEventsSql(POSTGRES_DIALECT, projectId, query);
-    const result = await this.#pool.query<unknown[]>({
-      text: exportRowsSql(sql, query.order),
-      values: params as unknown[],
-      rowMode: 'array',
-    });
-    return result.rows.map((r) => ({
+    return (await this.#listing(projectId, query, EXPORT_COLUMNS)).map(toExportRow);
+  }
+
+  async listExportPositions(projectId: string, query: EventQuery): Promise<ExportPosition[]> {
+    const rows = await this.#listing(projectId, query, 'org_id, chain_index, occurred_at');
+    return rows.map((r) => ({
       orgId: r[0] as string,
       chainIndex: r[1] as number,
       occurredAt: r[2] as number,
-      canonical: r[3] as string,
-      leafHash: r[4] as Uint8Array,
-      hash: r[5] as Uint8Array,
-      previousHash: r[6] as Uint8Array,
-      signature: r[7] as Uint8Array,
-      keyId: r[8] as string,
     }));
+  }
+
+  async readExportRange(
+    orgId: string,
+    fromIndex: number,
+    toIndex: number,
+  ): Promise<ExportEventRow[]> {
+    const result = await this.#pool.query<unknown[]>({
+      text: `SELECT ${EXPORT_COLUMNS} FROM events
+             WHERE org_id = $1 AND chain_index >= $2 AND chain_index < $3 ORDER BY chain_index`,
+      values: [orgId, fromIndex, toIndex],
+      rowMode: 'array',
+    });
+    return result.rows.map(toExportRow);
+  }
+
+  async #listing(projectId: string, query: EventQuery, columns: string): Promise<unknown[][]> {
+    const { sql, params } = buildListEventsSql(POSTGRES_DIALECT, projectId, query);
+    const result = await this.#pool.query<unknown[]>({
+      text: exportRowsSql(sql, query.order, columns),
+      values: params as unknown[],
+      rowMode: 'array',
+    });
+    return result.rows;
   }
 
   async countEvents(projectId: string, filter: EventFilter): Promise<number> {

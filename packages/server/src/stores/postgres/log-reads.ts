@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import type { HashMatch, LogReadStore, LogRow } from '../../store/log-read-port.js';
+import { storedHashCount } from '@logproof/core';
+import type { HashMatch, LogReadStore, LogRow, PackedLogRange } from '../../store/log-read-port.js';
 import type { CheckpointRecord, OrgKeyRecord, StoredTreeHash } from '../../store/records.js';
 import { toCheckpoint } from '../row-mappers.js';
 
@@ -11,6 +12,20 @@ FROM events WHERE org_id = $1 AND chain_index >= $2 AND chain_index < $3
 ORDER BY chain_index`;
 const SCAN_HASHES = SCAN_LOG('');
 const SCAN_SIGNED = SCAN_LOG(', signature, key_id');
+
+// PackedLogRange: the database concatenates a chunk's columns, so a chunk of
+// 10,000 events crosses the wire as a few values, not 10,000 rows.
+const SCAN_PACKED_LOG = `
+SELECT count(*)::int AS rows,
+  string_agg(previous_hash || leaf_hash || hash, ''::bytea ORDER BY chain_index) AS row_hashes,
+  string_agg(decode('00', 'hex') || convert_to(canonical, 'UTF8'), ''::bytea ORDER BY chain_index) AS leaf_inputs,
+  array_agg(octet_length(canonical) ORDER BY chain_index) AS lengths
+FROM events WHERE org_id = $1 AND chain_index >= $2 AND chain_index < $3`;
+const SCAN_PACKED_TREE = `
+SELECT count(*)::int AS n, string_agg(hash, ''::bytea ORDER BY idx) AS hashes
+FROM tree_hashes WHERE org_id = $1 AND idx >= $2 AND idx < $3`;
+
+const EMPTY = new Uint8Array(0);
 
 // Two lookups, each on its own index (migration 3); `hash` wins.
 const FIND_HASH = `
@@ -82,6 +97,21 @@ export class PostgresLogReads implements LogReadStore {
       [orgId, fromIndex, toIndex],
     );
     return rows.map((r) => ({ index: r.idx as number, hash: r.hash as Uint8Array }));
+  }
+
+  async scanPackedLog(orgId: string, fromIndex: number, toIndex: number): Promise<PackedLogRange> {
+    const [[log], [tree]] = await Promise.all([
+      this.#rows(SCAN_PACKED_LOG, [orgId, fromIndex, toIndex]),
+      this.#rows(SCAN_PACKED_TREE, [orgId, storedHashCount(fromIndex), storedHashCount(toIndex)]),
+    ]);
+    return {
+      rows: (log?.rows as number | undefined) ?? 0,
+      rowHashes: (log?.row_hashes as Uint8Array | null | undefined) ?? EMPTY,
+      leafInputs: (log?.leaf_inputs as Uint8Array | null | undefined) ?? EMPTY,
+      canonicalLengths: (log?.lengths as number[] | null | undefined) ?? [],
+      treeHashCount: (tree?.n as number | undefined) ?? 0,
+      treeHashes: (tree?.hashes as Uint8Array | null | undefined) ?? EMPTY,
+    };
   }
 
   async checkpointAt(orgId: string, treeSize: number): Promise<CheckpointRecord | null> {

@@ -227,4 +227,78 @@ CREATE TABLE export_chunks (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'portal: project branding, single-use portal links, portal sessions',
+    // As SQLite's version 6. A link is consumed by one conditional
+    // UPDATE ... RETURNING (stores/postgres/portal.ts): under READ COMMITTED a
+    // second UPDATE waits for the first and re-checks used_at, so one wins.
+    sql: `
+ALTER TABLE projects ADD COLUMN logo_url TEXT;
+ALTER TABLE projects ADD COLUMN accent_color TEXT;
+
+CREATE TABLE portal_links (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  permissions TEXT NOT NULL,
+  session_ttl INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX portal_links_by_org ON portal_links(org_id, created_at);
+
+CREATE TABLE portal_sessions (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  project_id TEXT COLLATE "C" NOT NULL REFERENCES projects(id),
+  org_id TEXT COLLATE "C" NOT NULL REFERENCES orgs(id),
+  link_id TEXT COLLATE "C" NOT NULL REFERENCES portal_links(id),
+  permissions TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE INDEX portal_sessions_by_org ON portal_sessions(org_id, created_at);
+`,
+  },
+  {
+    version: 7,
+    name: 'search terms: JSON-only q fields as index rows (event_terms), backfilled',
+    // As SQLite's version 7. Text in the key is COLLATE "C", as the listing
+    // compares it. json_each gives a member's JSON, #>> '{}' a string
+    // unescaped; left() counts code points, as SQLite's substr.
+    sql: `
+CREATE TABLE event_terms (
+  project_id TEXT COLLATE "C" NOT NULL,
+  field TEXT COLLATE "C" NOT NULL,
+  value TEXT COLLATE "C" NOT NULL,
+  occurred_at BIGINT NOT NULL,
+  org_id TEXT COLLATE "C" NOT NULL,
+  chain_index BIGINT NOT NULL,
+  PRIMARY KEY (project_id, field, value, occurred_at, org_id, chain_index)
+);
+
+INSERT INTO event_terms (project_id, field, value, occurred_at, org_id, chain_index)
+SELECT e.project_id, t.field, t.value, e.occurred_at, e.org_id, e.chain_index
+FROM events e
+CROSS JOIN LATERAL (SELECT e.canonical::json AS entry) c
+CROSS JOIN LATERAL (
+  SELECT 'actor.' || m.key AS field, left(m.value #>> '{}', 128) AS value
+  FROM json_each(CASE json_typeof(c.entry -> 'actor') WHEN 'object' THEN c.entry -> 'actor' END) m
+  WHERE m.key IN ('name', 'email') AND json_typeof(m.value) = 'string'
+  UNION ALL
+  SELECT 'context.ip', left(m.value #>> '{}', 128)
+  FROM json_each(CASE json_typeof(c.entry -> 'context') WHEN 'object' THEN c.entry -> 'context' END) m
+  WHERE m.key = 'ip' AND json_typeof(m.value) = 'string'
+  UNION ALL
+  SELECT 'metadata.' || m.key, left(m.value #>> '{}', 128)
+  FROM json_each(CASE json_typeof(c.entry -> 'metadata') WHEN 'object' THEN c.entry -> 'metadata' END) m
+  WHERE json_typeof(m.value) = 'string'
+) t
+ORDER BY 1, 2, 3, 4, 5, 6;
+`,
+  },
 ];

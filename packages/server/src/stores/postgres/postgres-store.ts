@@ -3,12 +3,12 @@ import { MerkleFrontier } from '@logproof/core';
 import { DatabaseError, Pool, TypeOverrides, types, type PoolClient } from 'pg';
 import type {
   ApiKeyRecord,
+  AppendWrite,
   CheckpointRecord,
   EventRecord,
   EventTargetRef,
   IdempotencyRecord,
   LogHead,
-  LogWrite,
   OrgKeyRecord,
   OrgRecord,
   ProjectRecord,
@@ -22,6 +22,7 @@ import {
   type Store,
 } from '../../store/store.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { eventTermColumns } from './event-terms.js';
 import { PostgresLogReads, readCurrentKeyIds } from './log-reads.js';
 import { PostgresWebhooks } from './webhooks.js';
 import type {
@@ -31,6 +32,12 @@ import type {
   WebhookRecord,
 } from '../../store/webhook-port.js';
 import { PostgresExports } from './exports.js';
+import { PostgresPortal } from './portal.js';
+import type {
+  BrandingPatch,
+  PortalLinkRecord,
+  PortalSessionRecord,
+} from '../../store/portal-port.js';
 import type { ExportOutcome, ExportProgress, ExportRecord } from '../../store/export-port.js';
 import type { EventFilter } from '../../query/event-filter.js';
 import { listEvents } from './event-query.js';
@@ -133,31 +140,47 @@ const CHECKPOINT_FIELDS = [
   'orgId', 'treeSize', 'rootHash', 'note', 'keyId', 'createdAt',
 ] as const satisfies ReadonlyArray<keyof CheckpointRecord>;
 
-const INSERT_EVENTS = `
-INSERT INTO events (org_id, chain_index, id, project_id, canonical, leaf_hash, hash, previous_hash,
-  signature, key_id, action, actor_id, actor_type, occurred_at, created_at, outcome, entry_type)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[],
-  $7::bytea[], $8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[],
-  $14::bigint[], $15::bigint[], $16::text[], $17::text[])`;
-
-const INSERT_TARGETS = `
-INSERT INTO event_targets (org_id, chain_index, position, target_type, target_id)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[])`;
-
-const INSERT_TREE_HASHES = `
-INSERT INTO tree_hashes (org_id, idx, hash)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])`;
+/**
+ * Everything one group commit writes, in ONE statement and so one round trip
+ * (there were six): data-modifying CTEs run together and the statement fails
+ * or succeeds as a whole. Empty arrays insert nothing (an append of
+ * idempotency records alone, or events without targets). The UPDATE moves
+ * each head only from the size it was locked at; its row count tells whether
+ * every head moved.
+ */
+const WRITE_APPEND = `
+WITH new_events AS (
+  INSERT INTO events (org_id, chain_index, id, project_id, canonical, leaf_hash, hash, previous_hash,
+    signature, key_id, action, actor_id, actor_type, occurred_at, created_at, outcome, entry_type)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[],
+    $7::bytea[], $8::bytea[], $9::bytea[], $10::text[], $11::text[], $12::text[], $13::text[],
+    $14::bigint[], $15::bigint[], $16::text[], $17::text[])
+), new_targets AS (
+  INSERT INTO event_targets (org_id, chain_index, position, target_type, target_id)
+  SELECT * FROM unnest($18::text[], $19::bigint[], $20::int[], $21::text[], $22::text[])
+), new_tree_hashes AS (
+  INSERT INTO tree_hashes (org_id, idx, hash)
+  SELECT * FROM unnest($23::text[], $24::bigint[], $25::bytea[])
+), new_checkpoints AS (
+  INSERT INTO checkpoints (org_id, tree_size, root_hash, note, key_id, created_at)
+  SELECT * FROM unnest($26::text[], $27::bigint[], $28::bytea[], $29::text[], $30::text[], $31::bigint[])
+), new_idempotency_keys AS (
+  INSERT INTO idempotency_keys (project_id, key, request_hash, event_ids, created_at)
+  SELECT project_id, key, request_hash, event_ids::jsonb, created_at
+  FROM unnest($32::text[], $33::text[], $34::text[], $35::text[], $36::bigint[])
+    AS t(project_id, key, request_hash, event_ids, created_at)
+), new_terms AS (
+  INSERT INTO event_terms (project_id, field, value, occurred_at, org_id, chain_index)
+  SELECT * FROM unnest($42::text[], $43::text[], $44::text[], $45::bigint[], $46::text[], $47::bigint[])
+)
+UPDATE orgs SET tree_size = n.tree_size, head_hash = n.head_hash, root_hash = n.root_hash
+FROM unnest($37::text[], $38::bigint[], $39::bigint[], $40::bytea[], $41::bytea[])
+  AS n(id, locked_size, tree_size, head_hash, root_hash)
+WHERE orgs.id = n.id AND orgs.tree_size = n.locked_size`;
 
 const INSERT_CHECKPOINTS = `
 INSERT INTO checkpoints (org_id, tree_size, root_hash, note, key_id, created_at)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::text[], $5::text[], $6::bigint[])`;
-
-/** Moves each head only from the size it was locked at; one row per log or the append fails. */
-const UPDATE_HEADS = `
-UPDATE orgs SET tree_size = n.tree_size, head_hash = n.head_hash, root_hash = n.root_hash
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[])
-  AS n(id, locked_size, tree_size, head_hash, root_hash)
-WHERE orgs.id = n.id AND orgs.tree_size = n.locked_size`;
 
 /** Row locks in ascending id order (ORDER BY runs before FOR UPDATE), so writers never deadlock. */
 const LOCK_HEADS =
@@ -167,12 +190,6 @@ const SELECT_TREE_HASHES = `
 SELECT h.org_id, h.idx, h.hash
 FROM tree_hashes h JOIN unnest($1::text[], $2::bigint[]) AS w(org_id, idx)
   ON h.org_id = w.org_id AND h.idx = w.idx`;
-
-const INSERT_IDEMPOTENCY = `
-INSERT INTO idempotency_keys (project_id, key, request_hash, event_ids, created_at)
-SELECT project_id, key, request_hash, event_ids::jsonb, created_at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-  AS t(project_id, key, request_hash, event_ids, created_at)`;
 
 export interface PostgresStoreOptions {
   /** e.g. `postgres://user@host:5432/logproof`. */
@@ -202,12 +219,16 @@ export class PostgresStore implements Store {
     this.#webhooks = new PostgresWebhooks(this.#pool, (work) => this.#transaction(work));
   }
 
-  /** Runs `work` in one transaction on one client; rolls back when it throws. */
-  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in one transaction on one client; rolls back when it throws.
+   * `begin` opens it: a simple query (no parameters), so it may hold several
+   * statements (`BEGIN; SET LOCAL ...`) and still cost one round trip.
+   */
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -411,33 +432,23 @@ export class PostgresStore implements Store {
   }
 
   async append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T> {
+    // The port's "MUST NOT resolve until durably committed", whatever the
+    // server's default: wait for the WAL flush (and sync standbys) at COMMIT.
+    // Sent with BEGIN as one simple query: one round trip less.
     return this.#transaction(async (c) => {
-      // The port's "MUST NOT resolve until durably committed", whatever the
-      // server's default: wait for the WAL flush (and sync standbys) at COMMIT.
-      await c.query('SET LOCAL synchronous_commit = on');
       const logs = await lockLogs(c, targets);
       const w = build(logs);
-      await writeLogs(c, w.logs, logs);
-      if (w.idempotency.length > 0) {
-        const is = w.idempotency;
-        try {
-          await c.query(INSERT_IDEMPOTENCY, [
-            is.map((i) => i.projectId),
-            is.map((i) => i.key),
-            is.map((i) => i.requestHash),
-            is.map((i) => JSON.stringify(i.eventIds)),
-            is.map((i) => i.createdAt),
-          ]);
-        } catch (error) {
-          // Another request took the key since the caller looked it up; the
-          // whole transaction rolls back, so nothing of this batch remains.
-          if (isUniqueViolation(error, 'idempotency_keys'))
-            throw new StoreConflictError('idempotency', { cause: error });
-          throw error;
-        }
+      try {
+        await writeAppend(c, w, logs);
+      } catch (error) {
+        // Another request took the key since the caller looked it up; the
+        // whole transaction rolls back, so nothing of this batch remains.
+        if (isUniqueViolation(error, 'idempotency_keys'))
+          throw new StoreConflictError('idempotency', { cause: error });
+        throw error;
       }
       return w.result;
-    });
+    }, 'BEGIN; SET LOCAL synchronous_commit = on');
   }
 
   async getEvent(projectId: string, eventId: string): Promise<EventRecord | null> {
@@ -525,6 +536,9 @@ export class PostgresStore implements Store {
   }
   scanTreeHashes(orgId: string, fromIndex: number, toIndex: number) {
     return this.#reads.scanTreeHashes(orgId, fromIndex, toIndex);
+  }
+  scanPackedLog(orgId: string, fromIndex: number, toIndex: number) {
+    return this.#reads.scanPackedLog(orgId, fromIndex, toIndex);
   }
   checkpointAt(orgId: string, treeSize: number) {
     return this.#reads.checkpointAt(orgId, treeSize);
@@ -640,6 +654,40 @@ export class PostgresStore implements Store {
   listExportEvents(projectId: string, query: EventQuery) {
     return this.#exports.listExportEvents(projectId, query);
   }
+  listExportPositions(projectId: string, query: EventQuery) {
+    return this.#exports.listExportPositions(projectId, query);
+  }
+  readExportRange(orgId: string, fromIndex: number, toIndex: number) {
+    return this.#exports.readExportRange(orgId, fromIndex, toIndex);
+  }
+
+  // --- portal: delegate to ./portal.ts (PortalStore)
+  #portalStore: PostgresPortal | undefined;
+  get #portal(): PostgresPortal {
+    this.#portalStore ??= new PostgresPortal(this.#pool);
+    return this.#portalStore;
+  }
+  getProjectBranding(projectId: string) {
+    return this.#portal.getProjectBranding(projectId);
+  }
+  updateProjectBranding(projectId: string, patch: BrandingPatch) {
+    return this.#portal.updateProjectBranding(projectId, patch);
+  }
+  insertPortalLink(link: PortalLinkRecord) {
+    return this.#portal.insertPortalLink(link);
+  }
+  consumePortalLink(tokenHash: string, now: number) {
+    return this.#portal.consumePortalLink(tokenHash, now);
+  }
+  insertPortalSession(session: PortalSessionRecord) {
+    return this.#portal.insertPortalSession(session);
+  }
+  findPortalSession(tokenHash: string) {
+    return this.#portal.findPortalSession(tokenHash);
+  }
+  revokePortalSession(projectId: string, id: string, at: number) {
+    return this.#portal.revokePortalSession(projectId, id, at);
+  }
 }
 
 async function insertCheckpoints(c: PoolClient, cps: readonly CheckpointRecord[]): Promise<void> {
@@ -692,7 +740,9 @@ async function lockLogs(
   targets: readonly AppendTarget[],
 ): Promise<Map<string, LockedLog>> {
   const known = new Map(targets.map((t) => [t.orgId, t.knownTreeSize]));
-  const rows = (await c.query<Row>(LOCK_HEADS, [[...known.keys()]])).rows;
+  const rows = (
+    await c.query<Row>({ name: 'logproof_lock_heads', text: LOCK_HEADS }, [[...known.keys()]])
+  ).rows;
   const locked = new Set(rows.map((r) => r.id as string));
   for (const orgId of known.keys())
     if (!locked.has(orgId)) throw new Error(`append: no org ${orgId}`);
@@ -726,13 +776,13 @@ async function lockLogs(
   return logs;
 }
 
-/** Writes every log of a group commit: one statement per table, whatever the batch size. */
-async function writeLogs(
+/** Writes everything of a group commit (WRITE_APPEND): one statement, whatever the batch size. */
+async function writeAppend(
   c: PoolClient,
-  writes: readonly LogWrite[],
+  write: AppendWrite<unknown>,
   locked: ReadonlyMap<string, LockedLog>,
 ): Promise<void> {
-  if (writes.length === 0) return;
+  const writes = write.logs;
   const seen = new Set<string>();
   for (const w of writes) {
     assertLogWriteFits(w, locked.get(w.orgId));
@@ -740,37 +790,35 @@ async function writeLogs(
     seen.add(w.orgId);
   }
   const es = writes.flatMap((w) => w.events);
-  if (es.length > 0) {
-    await c.query(INSERT_EVENTS, columnsOf(es, EVENT_FIELDS));
-  }
   const ts = es.flatMap((e) => e.targets.map((t, position) => ({ e, t, position })));
-  if (ts.length > 0) {
-    await c.query(INSERT_TARGETS, [
-      ts.map((x) => x.e.orgId),
-      ts.map((x) => x.e.chainIndex),
-      ts.map((x) => x.position),
-      ts.map((x) => x.t.type),
-      ts.map((x) => x.t.id),
-    ]);
-  }
   const hs = writes.flatMap((w) => w.treeHashes.map((h) => ({ orgId: w.orgId, h })));
-  if (hs.length > 0) {
-    await c.query(INSERT_TREE_HASHES, [
-      hs.map((x) => x.orgId),
-      hs.map((x) => x.h.index),
-      hs.map((x) => x.h.hash),
-    ]);
-  }
-  await insertCheckpoints(
-    c,
-    writes.map((w) => w.checkpoint),
-  );
-  const updated = await c.query(UPDATE_HEADS, [
+  const is = write.idempotency;
+  // Named: each connection parses and plans the statement once, not per commit.
+  const updated = await c.query({ name: 'logproof_write_append', text: WRITE_APPEND }, [
+    ...columnsOf(es, EVENT_FIELDS),
+    ts.map((x) => x.e.orgId),
+    ts.map((x) => x.e.chainIndex),
+    ts.map((x) => x.position),
+    ts.map((x) => x.t.type),
+    ts.map((x) => x.t.id),
+    hs.map((x) => x.orgId),
+    hs.map((x) => x.h.index),
+    hs.map((x) => x.h.hash),
+    ...columnsOf(
+      writes.map((w) => w.checkpoint),
+      CHECKPOINT_FIELDS,
+    ),
+    is.map((i) => i.projectId),
+    is.map((i) => i.key),
+    is.map((i) => i.requestHash),
+    is.map((i) => JSON.stringify(i.eventIds)),
+    is.map((i) => i.createdAt),
     writes.map((w) => w.orgId),
     writes.map((w) => locked.get(w.orgId)!.head.treeSize),
     writes.map((w) => w.head.treeSize),
     writes.map((w) => w.head.headHash),
     writes.map((w) => w.head.rootHash),
+    ...eventTermColumns(es),
   ]);
   if (updated.rowCount !== writes.length)
     throw new Error('append: a log head moved under the lock');

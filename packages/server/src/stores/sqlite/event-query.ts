@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { EventQuery } from '../../query/event-filter.js';
-import { buildListEventsSql } from '../../query/sql-builder.js';
+import { buildListEventsSql, buildTermProbes } from '../../query/sql-builder.js';
 import { SQLITE_DIALECT } from '../../query/sql-dialect.js';
 import type { EventRecord } from '../../store/records.js';
 import { toEvent } from '../row-mappers.js';
@@ -38,11 +38,17 @@ export function listEvents(
   projectId: string,
   query: EventQuery,
 ): EventRecord[] {
-  const { sql, params } = buildListEventsSql(SQLITE_DIALECT, projectId, query);
   const targets = prepare(db, TARGETS_SQL);
   // One synchronous read transaction: the page and its targets come from one snapshot.
-  return db.transaction(() =>
-    (prepare(db, sql).all(...params) as Row[]).map((row) =>
+  return db.transaction(() => {
+    // Which prefix terms are rare enough to drive the read (sql-builder.ts).
+    const selective = new Set<string>();
+    for (const probe of buildTermProbes(SQLITE_DIALECT, projectId, query.filter)) {
+      const row = prepare(db, probe.statement.sql).get(...probe.statement.params) as Row;
+      if (row.selective === 1) selective.add(probe.key);
+    }
+    const { sql, params } = buildListEventsSql(SQLITE_DIALECT, projectId, query, selective);
+    return (prepare(db, sql).all(...params) as Row[]).map((row) =>
       toEvent(
         row,
         (targets.all(row.org_id, row.chain_index) as Row[]).map((t) => ({
@@ -50,6 +56,6 @@ export function listEvents(
           id: t.target_id as string,
         })),
       ),
-    ),
-  )();
+    );
+  })();
 }

@@ -2,10 +2,18 @@ import type Database from 'better-sqlite3';
 import type { EventFilter, EventQuery } from '../../query/event-filter.js';
 import { buildListEventsSql } from '../../query/sql-builder.js';
 import { SQLITE_DIALECT } from '../../query/sql-dialect.js';
+import {
+  EXPORT_COLUMNS,
+  exportRowsSql,
+  isOrgWindow,
+  OrgWindowReader,
+  toExportRow,
+} from './export-rows.js';
 import type {
   ExportChunk,
   ExportEventRow,
   ExportFormat,
+  ExportPosition,
   ExportOutcome,
   ExportProgress,
   ExportRecord,
@@ -16,34 +24,6 @@ import type {
 // ExportStore for SQLite: the adapter (sqlite-store.ts) delegates here.
 
 type Row = Record<string, unknown>;
-
-/**
- * The listing's own statement (query/sql-builder.ts: filters, access path,
- * order, keyset position and limit) as a subquery, of which only the
- * columns an export writes are read, as arrays (raw mode). The outer ORDER
- * BY restates the listing order, which a subquery does not promise to keep.
- */
-function exportRowsSql(listing: string, order: 'asc' | 'desc'): string {
-  const d = order === 'asc' ? 'ASC' : 'DESC';
-  return (
-    'SELECT org_id, chain_index, occurred_at, canonical, leaf_hash, hash, previous_hash, signature, key_id' +
-    ` FROM (${listing}) ORDER BY occurred_at ${d}, org_id ${d}, chain_index ${d}`
-  );
-}
-
-function toExportRow(r: unknown[]): ExportEventRow {
-  return {
-    orgId: r[0] as string,
-    chainIndex: r[1] as number,
-    occurredAt: r[2] as number,
-    canonical: r[3] as string,
-    leafHash: r[4] as Uint8Array,
-    hash: r[5] as Uint8Array,
-    previousHash: r[6] as Uint8Array,
-    signature: r[7] as Uint8Array,
-    keyId: r[8] as string,
-  };
-}
 
 function toExport(row: Row): ExportRecord {
   return {
@@ -120,6 +100,7 @@ export class SqliteExports implements ExportStore {
   readonly #s: ReturnType<typeof prepare>;
   /** Export statements by SQL text: few distinct ones (the text depends on which filters are present). */
   readonly #listings = new Map<string, Database.Statement>();
+  #orgWindowReader: OrgWindowReader | undefined;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -234,15 +215,47 @@ export class SqliteExports implements ExportStore {
   }
 
   async listExportEvents(projectId: string, query: EventQuery): Promise<ExportEventRow[]> {
+    if (isOrgWindow(query)) {
+      const rows = this.#orgWindow.rows(projectId, query);
+      if (rows !== null) return rows;
+    }
+    return (this.#listing(projectId, query, EXPORT_COLUMNS) as unknown[][]).map(toExportRow);
+  }
+
+  async listExportPositions(projectId: string, query: EventQuery): Promise<ExportPosition[]> {
+    if (isOrgWindow(query)) return this.#orgWindow.positions(projectId, query);
+    const rows = this.#listing(projectId, query, 'org_id, chain_index, occurred_at') as unknown[][];
+    return rows.map((r) => ({
+      orgId: r[0] as string,
+      chainIndex: r[1] as number,
+      occurredAt: r[2] as number,
+    }));
+  }
+
+  async readExportRange(
+    orgId: string,
+    fromIndex: number,
+    toIndex: number,
+  ): Promise<ExportEventRow[]> {
+    return this.#orgWindow.range(orgId, fromIndex, toIndex);
+  }
+
+  get #orgWindow(): OrgWindowReader {
+    this.#orgWindowReader ??= new OrgWindowReader(this.#db);
+    return this.#orgWindowReader;
+  }
+
+  /** The rows of the listing's statement for `query`, `columns` of each, as arrays. */
+  #listing(projectId: string, query: EventQuery, columns: string): unknown[] {
     const { sql, params } = buildListEventsSql(SQLITE_DIALECT, projectId, query);
-    const text = exportRowsSql(sql, query.order);
+    const text = exportRowsSql(sql, query.order, columns);
     let statement = this.#listings.get(text);
     if (!statement) {
       if (this.#listings.size >= 64) this.#listings.clear();
       statement = this.#db.prepare(text).raw();
       this.#listings.set(text, statement);
     }
-    return (statement.all(...params) as unknown[][]).map(toExportRow);
+    return statement.all(...params);
   }
 
   async countEvents(projectId: string, filter: EventFilter): Promise<number> {

@@ -217,4 +217,78 @@ CREATE TABLE export_chunks (
 ) STRICT, WITHOUT ROWID;
 `,
   },
+  {
+    version: 6,
+    name: 'portal: project branding, single-use portal links, portal sessions',
+    // Tokens are stored only as SHA-256 hex (unique: the lookup key). A link
+    // is consumed by one conditional UPDATE on used_at (stores/sqlite/portal.ts).
+    sql: `
+ALTER TABLE projects ADD COLUMN logo_url TEXT;
+ALTER TABLE projects ADD COLUMN accent_color TEXT;
+
+CREATE TABLE portal_links (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  permissions TEXT NOT NULL,
+  session_ttl INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) STRICT;
+CREATE INDEX portal_links_by_org ON portal_links(org_id, created_at);
+
+CREATE TABLE portal_sessions (
+  id TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL REFERENCES projects(id),
+  org_id TEXT NOT NULL REFERENCES orgs(id),
+  link_id TEXT NOT NULL REFERENCES portal_links(id),
+  permissions TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX portal_sessions_by_org ON portal_sessions(org_id, created_at);
+`,
+  },
+  {
+    version: 7,
+    name: 'search terms: JSON-only q fields as index rows (event_terms), backfilled',
+    // One row per searchable value that has no column (query/event-terms.ts:
+    // actor.name, actor.email, context.ip, each metadata string), keyed
+    // so that a term is an index range in listing order, as
+    // events_by_project_time is; org_id is in the key, so an org's rows are
+    // told apart without reading the events. The backfill computes in SQL what
+    // eventTermsOf computes at append time, sorted into key order so that the
+    // table is built by appending rather than by random inserts.
+    sql: `
+CREATE TABLE event_terms (
+  project_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  org_id TEXT NOT NULL,
+  chain_index INTEGER NOT NULL,
+  PRIMARY KEY (project_id, field, value, occurred_at, org_id, chain_index)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO event_terms (project_id, field, value, occurred_at, org_id, chain_index)
+SELECT * FROM (
+  SELECT e.project_id, 'actor.' || j.key, substr(j.value, 1, 128), e.occurred_at, e.org_id, e.chain_index
+  FROM events e, json_each(e.canonical, '$.actor') j
+  WHERE j.key IN ('name', 'email') AND j.type = 'text'
+  UNION ALL
+  SELECT e.project_id, 'context.ip', substr(j.value, 1, 128), e.occurred_at, e.org_id, e.chain_index
+  FROM events e, json_each(e.canonical, '$.context') j
+  WHERE j.key = 'ip' AND j.type = 'text'
+  UNION ALL
+  SELECT e.project_id, 'metadata.' || j.key, substr(j.value, 1, 128), e.occurred_at, e.org_id, e.chain_index
+  FROM events e, json_each(e.canonical, '$.metadata') j
+  WHERE j.type = 'text'
+)
+ORDER BY 1, 2, 3, 4, 5, 6;
+`,
+  },
 ];

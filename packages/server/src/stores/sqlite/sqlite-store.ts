@@ -25,9 +25,16 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteLogReads } from './log-reads.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { SqliteExports } from './exports.js';
+import { SqlitePortal } from './portal.js';
+import type {
+  BrandingPatch,
+  PortalLinkRecord,
+  PortalSessionRecord,
+} from '../../store/portal-port.js';
 import type { ExportOutcome, ExportProgress, ExportRecord } from '../../store/export-port.js';
 import type { EventFilter } from '../../query/event-filter.js';
 import { listEvents } from './event-query.js';
+import { insertEventTerms } from './event-terms.js';
 import type { EventQuery } from '../../store/event-query-port.js';
 import { assertLogWriteFits } from '../../store/append-guard.js';
 import type {
@@ -158,6 +165,14 @@ export class SqliteStore implements Store {
     // FULL: a commit is on disk (WAL fsynced) before better-sqlite3 returns,
     // so nothing we acknowledge can be lost to a crash or power cut.
     this.#db.pragma('synchronous = FULL');
+    // A group commit dirties many index pages, the same hot ones commit after
+    // commit; checkpointing every 1000 WAL pages (the default) copied them to
+    // the database file again and again. Every 10000 pages (40 MiB) measured
+    // 10-20% less SQLite CPU per appended event, and durability is unchanged:
+    // each commit still syncs the WAL. The limit truncates the WAL back after
+    // a checkpoint.
+    this.#db.pragma('wal_autocheckpoint = 10000');
+    this.#db.pragma('journal_size_limit = 67108864');
     this.#db.pragma('busy_timeout = 10000');
     this.#db.pragma('foreign_keys = ON');
   }
@@ -391,6 +406,7 @@ export class SqliteStore implements Store {
         s.insertTarget.run(e.orgId, e.chainIndex, i, e.targets[i]!.type, e.targets[i]!.id);
       }
     }
+    insertEventTerms(this.#db, log.events);
     for (const h of log.treeHashes) s.insertTreeHash.run(log.orgId, h.index, h.hash);
     this.#insertCheckpoint(log.checkpoint);
     const updated = s.updateHead.run(
@@ -474,6 +490,9 @@ export class SqliteStore implements Store {
   }
   scanTreeHashes(orgId: string, fromIndex: number, toIndex: number) {
     return this.#reads.scanTreeHashes(orgId, fromIndex, toIndex);
+  }
+  scanPackedLog(orgId: string, fromIndex: number, toIndex: number) {
+    return this.#reads.scanPackedLog(orgId, fromIndex, toIndex);
   }
   checkpointAt(orgId: string, treeSize: number) {
     return this.#reads.checkpointAt(orgId, treeSize);
@@ -594,5 +613,40 @@ export class SqliteStore implements Store {
   }
   listExportEvents(projectId: string, query: EventQuery) {
     return this.#exports.listExportEvents(projectId, query);
+  }
+  listExportPositions(projectId: string, query: EventQuery) {
+    return this.#exports.listExportPositions(projectId, query);
+  }
+  readExportRange(orgId: string, fromIndex: number, toIndex: number) {
+    return this.#exports.readExportRange(orgId, fromIndex, toIndex);
+  }
+
+  // --- portal: delegate to ./portal.ts (PortalStore)
+  #portalStore: SqlitePortal | undefined;
+  /** Portal statements (./portal.ts), prepared on first use like #s. */
+  get #portal(): SqlitePortal {
+    this.#portalStore ??= new SqlitePortal(this.#db);
+    return this.#portalStore;
+  }
+  getProjectBranding(projectId: string) {
+    return this.#portal.getProjectBranding(projectId);
+  }
+  updateProjectBranding(projectId: string, patch: BrandingPatch) {
+    return this.#portal.updateProjectBranding(projectId, patch);
+  }
+  insertPortalLink(link: PortalLinkRecord) {
+    return this.#portal.insertPortalLink(link);
+  }
+  consumePortalLink(tokenHash: string, now: number) {
+    return this.#portal.consumePortalLink(tokenHash, now);
+  }
+  insertPortalSession(session: PortalSessionRecord) {
+    return this.#portal.insertPortalSession(session);
+  }
+  findPortalSession(tokenHash: string) {
+    return this.#portal.findPortalSession(tokenHash);
+  }
+  revokePortalSession(projectId: string, id: string, at: number) {
+    return this.#portal.revokePortalSession(projectId, id, at);
   }
 }

@@ -1,0 +1,23 @@
+import type Database from 'better-sqlite3';
+import { eventTermsOf } from '../../query/event-terms.js';
+import type { EventRecord } from '../../store/records.js';
+
+// Writes the event_terms rows (migration 7) of appended events, inside the
+// append transaction of sqlite-store.ts, so that an event and its terms are
+// committed together or not at all.
+
+const INSERT_TERM =
+  'INSERT INTO event_terms (project_id, field, value, occurred_at, org_id, chain_index) VALUES (?, ?, ?, ?, ?, ?)';
+
+const statements = new WeakMap<Database.Database, Database.Statement>();
+
+/** Inserts the term rows of `events`; the caller holds the write transaction. */
+export function insertEventTerms(db: Database.Database, events: readonly EventRecord[]): void {
+  let insert = statements.get(db);
+  if (!insert) statements.set(db, (insert = db.prepare(INSERT_TERM)));
+  for (const e of events) {
+    for (const t of eventTermsOf(e.canonical)) {
+      insert.run(e.projectId, t.field, t.value, e.occurredAt, e.orgId, e.chainIndex);
+    }
+  }
+}
