@@ -13,8 +13,9 @@ import {
   type CryptoProvider,
   type VerifierKey,
 } from '@logproof/core';
-import type { LogRow } from '../store/log-read-port.js';
+import type { LogRow, PackedLogRange } from '../store/log-read-port.js';
 import type { CheckpointRecord, LogHead, StoredTreeHash } from '../store/records.js';
+import { checkPackedRange, hashToText, textToHash } from './packed-range-check.js';
 
 /** What a problem is about (API.md "Verification", POST /v1/orgs/{org}/verify). */
 export type LogCheck =
@@ -53,6 +54,11 @@ export interface VerifiedPrefix {
   readonly size: number;
   readonly headHash: Uint8Array;
   readonly frontier: MerkleFrontier;
+  /**
+   * The frontier's hashes (largest subtree first), which MerkleFrontier does
+   * not expose: a run continued without them takes the row-by-row path.
+   */
+  readonly frontierHashes?: readonly Uint8Array[];
 }
 
 export interface LogVerification {
@@ -108,6 +114,8 @@ export class LogVerifier {
   #previous: Uint8Array | undefined;
   /** Null once a lost leaf made roots impossible to recompute. */
   #frontier: MerkleFrontier | null;
+  /** #frontier's hashes as packed-range-check.ts keeps them; null when unknown. */
+  #frontierText: string[] | null;
   #checked = 0;
   /** Size of the last checkpoint whose root matched (roots before it are right). */
   #lastGoodRoot: number;
@@ -126,6 +134,8 @@ export class LogVerifier {
     this.#size = options.start?.size ?? 0;
     this.#previous = options.start?.headHash ?? GENESIS_PREVIOUS_HASH;
     this.#frontier = options.start?.frontier.clone() ?? MerkleFrontier.empty(options.crypto);
+    const startHashes = options.start ? options.start.frontierHashes : [];
+    this.#frontierText = startHashes ? startHashes.map(hashToText) : null;
     this.#lastGoodRoot = this.#size;
   }
 
@@ -179,6 +189,60 @@ export class LogVerifier {
     this.#tree = [];
   }
 
+  /**
+   * Checks chain_index [from, to) from a packed read (the same checks as
+   * checkChunk, see packed-range-check.ts) when every row in it is whole and
+   * consistent, and returns true. Otherwise it returns false having changed
+   * nothing, and the caller reads the rows and calls checkChunk, which names
+   * each problem. `checkpoints` as for checkChunk.
+   */
+  checkPackedChunk(
+    from: number,
+    to: number,
+    packed: PackedLogRange,
+    checkpoints: readonly CheckpointRecord[],
+  ): boolean {
+    if (from !== this.#size) {
+      throw new Error(`verifier: chunk starts at ${from}, expected ${this.#size}`);
+    }
+    const frontierText = this.#frontierText;
+    if (
+      this.#o.signatures ||
+      this.#previous === undefined ||
+      this.#frontier === null ||
+      frontierText === null
+    ) {
+      return false;
+    }
+    const inside = checkpoints.filter((cp) => cp.treeSize > from && cp.treeSize <= to);
+    const end = checkPackedRange(
+      from,
+      to,
+      packed,
+      { previous: hashToText(this.#previous), frontier: frontierText },
+      inside.map((cp) => cp.treeSize),
+    );
+    if (end === null) return false;
+    for (const cp of checkpoints) {
+      if (cp.treeSize === from) this.#checkCheckpoint(cp);
+    }
+    for (const cp of inside) {
+      // checkChunk checks each checkpoint when the frontier reaches its size.
+      this.#frontier = this.#frontierOf(cp.treeSize, end.snapshots.get(cp.treeSize)!);
+      this.#checkCheckpoint(cp);
+    }
+    this.#frontier = this.#frontierOf(to, end.frontier);
+    this.#frontierText = [...end.frontier];
+    this.#previous = textToHash(end.previous);
+    this.#checked += to - from;
+    this.#size = to;
+    return true;
+  }
+
+  #frontierOf(size: number, hashes: readonly string[]): MerkleFrontier {
+    return MerkleFrontier.fromHashes(size, () => hashes.map(textToHash), this.#o.crypto);
+  }
+
   /** Compares the org's stored head with what was recomputed, and returns the result. */
   finish(head: LogHead): LogVerification {
     const size = this.#size;
@@ -224,7 +288,12 @@ export class LogVerifier {
       firstBadIndex: this.#firstBad,
       prefix:
         valid && this.#frontier && this.#previous
-          ? { size, headHash: this.#previous, frontier: this.#frontier.clone() }
+          ? {
+              size,
+              headHash: this.#previous,
+              frontier: this.#frontier.clone(),
+              ...(this.#frontierText ? { frontierHashes: this.#frontierText.map(textToHash) } : {}),
+            }
           : null,
     };
   }
@@ -409,6 +478,7 @@ export class LogVerifier {
     }
     if (feed === undefined) {
       this.#frontier = null;
+      this.#frontierText = null;
       this.#add(
         i,
         eventId,
@@ -418,6 +488,12 @@ export class LogVerifier {
       return;
     }
     const created = frontier.append(feed);
+    const text = this.#frontierText;
+    if (text !== null) {
+      // Mirror MerkleFrontier.append: each parent merges the last frontier hash.
+      for (let k = 1; k < created.length; k++) text.pop();
+      text.push(hashToText(created[created.length - 1]!.hash));
+    }
     for (let k = 1; k < created.length; k++) {
       const { index, hash } = created[k]!;
       const have = this.#storedHash(index);

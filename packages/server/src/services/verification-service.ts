@@ -152,12 +152,20 @@ export class VerificationService {
     let afterSize = from - 1;
     do {
       const to = Math.min(end, from + chunkSize);
-      const [rows, hashes, checkpoints] = await Promise.all([
-        this.#store.scanLog(org.id, from, to - from, { signatures: options.signatures }),
-        this.#store.scanTreeHashes(org.id, storedHashCount(from), storedHashCount(to)),
+      const [packed, checkpoints] = await Promise.all([
+        // Event signatures need each row's key and signature: row by row.
+        options.signatures ? null : this.#store.scanPackedLog(org.id, from, to),
         this.#store.listCheckpoints(org.id, afterSize, to),
       ]);
-      verifier.checkChunk(from, to, rows, hashes, checkpoints);
+      if (packed === null || !verifier.checkPackedChunk(from, to, packed, checkpoints)) {
+        // Something in the chunk does not match (or cannot be checked
+        // packed): the row-by-row check names what.
+        const [rows, hashes] = await Promise.all([
+          this.#store.scanLog(org.id, from, to - from, { signatures: options.signatures }),
+          this.#store.scanTreeHashes(org.id, storedHashCount(from), storedHashCount(to)),
+        ]);
+        verifier.checkChunk(from, to, rows, hashes, checkpoints);
+      }
       from = to;
       afterSize = to;
       options.signal?.throwIfAborted();
@@ -265,6 +273,28 @@ export class VerificationService {
         inclusionProof(leafIndex, treeSize, read, this.#crypto),
       ),
     };
+  }
+
+  /**
+   * RFC 6962 PATH(m, D[0:n]) of several leaves of one tree, from the stored
+   * hashes they need read in ONE store call (a page of events costs one
+   * round trip, not one per event). Every index MUST be below `treeSize`.
+   */
+  async inclusionProofs(
+    orgId: string,
+    leafIndexes: readonly number[],
+    treeSize: number,
+  ): Promise<Uint8Array[][]> {
+    const wanted = new Set<number>();
+    for (const i of leafIndexes) {
+      if (!(i >= 0 && i < treeSize)) throw new Error(`leaf ${i} is not in a tree of ${treeSize}`);
+      for (const idx of inclusionProofIndexes(i, treeSize)) wanted.add(idx);
+    }
+    if (wanted.size === 0) return leafIndexes.map(() => []);
+    const read = readerFromMap(await this.#store.readTreeHashes(orgId, [...wanted]));
+    return leafIndexes.map((i) =>
+      proveFromStored(orgId, () => inclusionProof(i, treeSize, read, this.#crypto)),
+    );
   }
 
   /** RFC 6962 PROOF(m, D[0:n]) from stored hashes; empty from 0 or between equal sizes. */
