@@ -208,6 +208,11 @@ export const NOTES = [
   '',
   '(a) [b] {c}',
   'NOT this',
+  // Longer than event_terms keeps (TERM_VALUE_MAX_CHARS, 128 code points),
+  // alike in their first 130: a term row only nominates them.
+  `${'L'.repeat(130)}1`,
+  `${'L'.repeat(130)}2`,
+  `${'é🎉'.repeat(65)}`,
 ];
 
 const FIELD_VALUES: Record<string, readonly string[]> = {
@@ -395,7 +400,62 @@ export function qSpec(times: readonly number[]): fc.Arbitrary<QSpec> {
         }),
       ),
     }))
-    .q.filter((q) => qDepth(q) <= 8 && qTerms(q) <= 32);
+    .q.filter((q) => qDepth(q) <= 8 && qTerms(q) <= 32 && renderQ(q).length <= 2048);
+}
+
+/** Fields with an index of their own (a column, event_targets or event_terms). */
+const INDEXED_FIELDS = [
+  'action',
+  'actor.id',
+  'target.id',
+  'actor.name',
+  'actor.email',
+  'context.ip',
+  'metadata.plan',
+  'metadata.seats',
+  'metadata.beta',
+  'metadata.note',
+  'metadata.a.b',
+];
+
+/**
+ * q trees that a store can read through indexes alone: ORs across fields
+ * (a UNION of index reads), JSON-only terms, prefixes (among them one longer
+ * than a stored term), each optionally narrowed by AND NOT.
+ */
+export function indexedQSpec(): fc.Arbitrary<QSpec> {
+  const atom: fc.Arbitrary<QSpec> = fc.oneof(
+    {
+      arbitrary: fc.constantFrom(...INDEXED_FIELDS).chain((field) =>
+        fc.tuple(valueFor(field), fc.boolean()).map(([v, quoted]): QSpec => ({
+          op: 'term',
+          field,
+          ...v,
+          quoted,
+        })),
+      ),
+      weight: 8,
+    },
+    {
+      arbitrary: fc.constant<QSpec>({
+        op: 'term',
+        field: 'metadata.note',
+        value: 'L'.repeat(129),
+        prefix: true,
+        quoted: false,
+      }),
+      weight: 1,
+    },
+  );
+  const narrowed = fc
+    .tuple(atom, fc.option(atom, { freq: 2 }))
+    .map(([a, not]): QSpec =>
+      not === null ? a : { op: 'and', children: [a, { op: 'not', child: not }] },
+    );
+  return fc
+    .array(narrowed, { minLength: 1, maxLength: 4 })
+    .map((children): QSpec => (children.length === 1 ? children[0]! : { op: 'or', children }))
+    .filter((q) => renderQ(q).length <= 2048);
 }
 
 export function filterSpec(

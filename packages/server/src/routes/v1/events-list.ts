@@ -17,6 +17,7 @@ import { QUERY_LIMITS } from '../../query/query-ast.js';
 import { QueryInputError } from '../../query/query-error.js';
 import { toStoredEvent } from '../../services/event-service.js';
 import type { EventQueryStore } from '../../store/event-query-port.js';
+import type { EventRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 
 // GET /v1/events (API.md "Reading"): filters, the q language, keyset pages.
@@ -177,6 +178,32 @@ export async function readEventListRequest(
   };
 }
 
+/**
+ * Reads one page of a listing: the rows to show and the cursor that
+ * continues after the last of them (null on the last page). Shared by every
+ * route that pages events as GET /v1/events does (the widget).
+ */
+export async function readEventPage(
+  store: EventQueryStore,
+  projectId: string,
+  list: EventListRequest,
+): Promise<{ rows: EventRecord[]; nextCursor: string | null }> {
+  const rows = await store.listEvents(projectId, list.query);
+  const page = rows.slice(0, list.pageSize);
+  const last = page.at(-1);
+  return {
+    rows: page,
+    nextCursor:
+      rows.length > list.pageSize && last
+        ? encodeCursor(list.digest, {
+            occurredAt: last.occurredAt,
+            orgId: last.orgId,
+            chainIndex: last.chainIndex,
+          })
+        : null,
+  };
+}
+
 const DESCRIPTION = `Lists the project's events, newest first by default, one page at a time.
 
 **Order.** Events are ordered by \`occurred_at\`, then org id, then \`chain_index\`, all descending (or all ascending with \`order=asc\`). \`occurred_at\` because it is what readers filter on (\`from\`, \`to\`, \`occurred_at:[a TO b]\`), so one index serves the range and the order; org id and \`chain_index\` (the events' primary key) make the order total, so that ties in \`occurred_at\` never make a page boundary ambiguous.
@@ -215,20 +242,8 @@ export default async function eventListRoutes(
     async (request) => {
       const projectId = requireKey(request).projectId;
       const list = await readEventListRequest(store, projectId, request.query as EventListQuery);
-      const rows = await store.listEvents(projectId, list.query);
-      const page = rows.slice(0, list.pageSize);
-      const last = page.at(-1);
-      return {
-        data: page.map(toStoredEvent),
-        next_cursor:
-          rows.length > list.pageSize && last
-            ? encodeCursor(list.digest, {
-                occurredAt: last.occurredAt,
-                orgId: last.orgId,
-                chainIndex: last.chainIndex,
-              })
-            : null,
-      };
+      const page = await readEventPage(store, projectId, list);
+      return { data: page.rows.map(toStoredEvent), next_cursor: page.nextCursor };
     },
   );
 }
