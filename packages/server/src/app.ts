@@ -27,6 +27,15 @@ import type { Store } from './store/store.js';
 import webhookRoutes from './routes/v1/webhooks.js';
 import exportRoutes, { type ExportRoutesOptions } from './routes/v1/exports.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
+import type { EmbedTokens } from './services/embed-tokens.js';
+import embedTokenRoutes from './routes/v1/embed-tokens.js';
+import widgetRoutes from './routes/v1/widget.js';
+import widgetScriptRoutes from './routes/widget-script.js';
+import type { PortalService } from './services/portal-service.js';
+import projectRoutes from './routes/v1/project.js';
+import portalLinkRoutes from './routes/v1/portal-links.js';
+import portalSessionRoutes from './routes/v1/portal-session.js';
+import portalStaticRoutes from './routes/portal-static.js';
 
 /** Everything the HTTP app needs, built by the composition root. */
 export interface AppDeps {
@@ -43,6 +52,10 @@ export interface AppDeps {
   readonly webhooks: WebhookService;
   /** Exports: the service, the background jobs, file storage and link signer. */
   readonly exports: ExportRoutesOptions;
+  /** Mints and checks the widget's embed tokens (key derived from the master key). */
+  readonly embedTokens: EmbedTokens;
+  /** Portal links, sessions and the events they record. */
+  readonly portal: PortalService;
   readonly clock: () => number;
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -181,6 +194,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventListRoutes, { store: deps.store });
   await app.register(webhookRoutes, { webhooks: deps.webhooks });
   await app.register(exportRoutes, deps.exports);
+  // The widget (API.md "Portal and widget"): minting, the CORS-enabled read
+  // route under /v1/widget (its own scope), and the script itself.
+  await app.register(embedTokenRoutes, {
+    store: deps.store,
+    embedTokens: deps.embedTokens,
+    clock: deps.clock,
+  });
+  await app.register(widgetRoutes, {
+    store: deps.store,
+    verification: deps.verification,
+    embedTokens: deps.embedTokens,
+    clock: deps.clock,
+  });
+  await app.register(widgetScriptRoutes, { file: config.widgetFile });
+  // The customer portal (API.md "Portal and widget"): branding, links (admin),
+  // the cookie-session API (its own scope: cookies, CSRF) and the built app.
+  await app.register(projectRoutes, { store: deps.store });
+  await app.register(portalLinkRoutes, { portal: deps.portal, publicUrl: config.publicUrl });
+  await app.register(portalSessionRoutes, {
+    store: deps.store,
+    portal: deps.portal,
+    verification: deps.verification,
+    orgKeys: deps.orgKeys,
+    exports: deps.exports.service,
+    webhooks: deps.webhooks,
+    publicUrl: config.publicUrl,
+  });
+  await app.register(portalStaticRoutes, { dir: config.portalDir });
 
   // Graceful shutdown: Fastify stops accepting and answers 503 to new
   // requests; in-flight requests finish; then the queued commits drain.

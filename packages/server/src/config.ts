@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isValidKeyName } from '@logproof/core';
 
 /** Server settings: read once at start-up, validated, frozen, passed down. */
@@ -61,6 +62,10 @@ export interface Config {
   readonly exportPdfMaxPages: number;
   /** Time between sweeps of stale jobs and expired files; 0 turns the timer off. */
   readonly exportSweepIntervalMs: number;
+  /** The widget bundle GET /widget.js serves (packages/widget/dist/widget.js in the monorepo). */
+  readonly widgetFile: string;
+  /** The built customer portal served under /portal/ (packages/portal/dist in the monorepo). */
+  readonly portalDir: string;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +114,12 @@ function readPublicUrl(raw: string | undefined): string | undefined {
   }
   return url.href.replace(/\/+$/, '');
 }
+
+// This file is src/config.ts or dist/config.js of packages/server: either
+// way two levels below packages/, where the widget is built.
+const DEFAULT_WIDGET_FILE = fileURLToPath(new URL('../../widget/dist/widget.js', import.meta.url));
+// Likewise: the portal's Vite build.
+const DEFAULT_PORTAL_DIR = fileURLToPath(new URL('../../portal/dist', import.meta.url));
 
 /** Reads and validates the configuration from the environment and CLI overrides. */
 export function readConfig(
@@ -174,6 +185,8 @@ export function readConfig(
     exportSweepIntervalMs:
       overrides.exportSweepIntervalMs ??
       readInt(env, 'LOGPROOF_EXPORT_SWEEP_INTERVAL_MS', 60_000, 0),
+    widgetFile: resolve(overrides.widgetFile ?? (env.LOGPROOF_WIDGET_FILE || DEFAULT_WIDGET_FILE)),
+    portalDir: resolve(overrides.portalDir ?? (env.LOGPROOF_PORTAL_DIR || DEFAULT_PORTAL_DIR)),
   };
   // An attempt may only start while the lease outlasts it (webhooks/webhook-delivery.ts).
   if (config.webhookLeaseMs < 2 * config.webhookTimeoutMs + 2_000) {

@@ -3,7 +3,10 @@ export type ApiErrorCode =
   | 'malformed_request'
   | 'validation_failed'
   | 'unauthorized'
+  | 'portal_session_required'
   | 'forbidden'
+  | 'portal_link_invalid'
+  | 'csrf_failed'
   | 'not_found'
   | 'method_not_allowed'
   | 'idempotency_key_in_flight'
@@ -19,7 +22,10 @@ const STATUS: Record<ApiErrorCode, number> = {
   malformed_request: 400,
   validation_failed: 400,
   unauthorized: 401,
+  portal_session_required: 401,
   forbidden: 403,
+  portal_link_invalid: 403,
+  csrf_failed: 403,
   not_found: 404,
   method_not_allowed: 405,
   idempotency_key_in_flight: 409,
@@ -36,7 +42,10 @@ const TITLE: Record<ApiErrorCode, string> = {
   malformed_request: 'Malformed request',
   validation_failed: 'Validation failed',
   unauthorized: 'Unauthorized',
+  portal_session_required: 'Portal session required',
   forbidden: 'Forbidden',
+  portal_link_invalid: 'Portal link invalid',
+  csrf_failed: 'Cross-site request refused',
   not_found: 'Not found',
   method_not_allowed: 'Method not allowed',
   idempotency_key_in_flight: 'Idempotency key in flight',

@@ -26,7 +26,9 @@ import { ExportJobs } from './exports/export-jobs.js';
 import { ExportService } from './exports/export-service.js';
 import { PdfFonts } from './exports/pdf-fonts.js';
 import { DOWNLOAD_KEY_LABEL, DownloadSigner } from './exports/presign.js';
+import { EMBED_TOKEN_KEY_LABEL, EmbedTokens } from './services/embed-tokens.js';
 import { DatabaseExportStorage, DirectoryExportStorage } from './exports/storage.js';
+import { PortalService } from './services/portal-service.js';
 
 /** The composition root's product: a ready app and what it owns. */
 export interface Logproof {
@@ -173,6 +175,14 @@ export async function createLogproof(
         urlTtlMs: config.exportUrlTtlMs,
         publicUrl: config.publicUrl,
       },
+      embedTokens: new EmbedTokens(masterKey.deriveKey(EMBED_TOKEN_KEY_LABEL)),
+      portal: new PortalService({
+        store,
+        tenancy,
+        events,
+        clock,
+        backfillWindowMs: config.backfillWindowMs,
+      }),
       clock,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });

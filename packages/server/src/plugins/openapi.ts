@@ -35,6 +35,19 @@ export default fp(
         components: {
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key, lp_sk_...' },
+            portalSession: {
+              type: 'apiKey',
+              in: 'cookie',
+              name: '__Host-lp_portal',
+              description:
+                'The portal session cookie set by POST /v1/portal/sessions: `__Host-lp_portal` over https and on loopback hosts, `lp_portal` otherwise. Requests other than GET also send `X-CSRF-Token` (from GET /v1/portal/session); cross-site requests are refused.',
+            },
+            embedToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description:
+                'An embed token, lp_et_... (POST /v1/embed-tokens): read-only, short-lived, accepted by the widget routes only',
+            },
           },
         },
         tags: [
@@ -53,6 +66,21 @@ export default fp(
           {
             name: 'exports',
             description: 'CSV, NDJSON, JSON, evidence bundles and PDF reports of events',
+          },
+          { name: 'project', description: 'The project and the branding of its portal' },
+          {
+            name: 'portal',
+            description: 'Single-use links that open the customer portal for one org (admin)',
+          },
+          {
+            name: 'Portal session',
+            description:
+              'The customer portal’s API: cookie session of one org, opened with a portal link',
+          },
+          {
+            name: 'Widget',
+            description:
+              'The embeddable audit-log widget: embed tokens, its cross-origin read API and /widget.js',
           },
           { name: 'operations', description: 'Health, readiness, metrics' },
         ],

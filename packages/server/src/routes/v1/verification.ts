@@ -8,7 +8,10 @@ import { requireKey } from '../../plugins/auth.js';
 import { toStoredEvent } from '../../services/event-service.js';
 import type { OrgKeys } from '../../services/org-keys.js';
 import type { Tenancy } from '../../services/tenancy.js';
-import type { VerificationService } from '../../services/verification-service.js';
+import type {
+  EventVerification,
+  VerificationService,
+} from '../../services/verification-service.js';
 import type { OrgRecord } from '../../store/records.js';
 
 export interface VerificationRoutesOptions {
@@ -26,7 +29,7 @@ const OrgParams = Type.Object({
 const READ = { scopes: ['admin', 'events:read'] as const };
 const MAX_CONCURRENT_LOG_VERIFICATIONS = 2;
 
-const EventVerificationSchema = Type.Object({
+export const EventVerificationSchema = Type.Object({
   event_id: Type.String(),
   valid: Type.Boolean({ description: 'Every check passed' }),
   checks: Type.Object({
@@ -61,6 +64,31 @@ const EventVerificationSchema = Type.Object({
   }),
   event: Type.Optional(StoredEventSchema),
 });
+
+/** The answer of GET /v1/events/{id}/verify (and of the portal's verify). */
+export function eventVerificationView(v: EventVerification) {
+  let event: unknown;
+  try {
+    event = toStoredEvent(v.event);
+  } catch {
+    // Stored bytes that are not JSON any more: the checks say so.
+  }
+  return {
+    event_id: v.event.id,
+    valid: Object.values(v.checks).every(Boolean),
+    checks: v.checks,
+    checkpoint: v.checkpoint.note,
+    // Null only for a row whose key_id was changed: the checks say so.
+    verifier_key: v.eventKey?.verifierKey ?? null,
+    checkpoint_verifier_key: v.checkpointKey?.verifierKey ?? null,
+    inclusion_proof: {
+      leaf_index: v.event.chainIndex,
+      tree_size: v.checkpoint.treeSize,
+      hashes: v.inclusionProof.map(bytesToHex),
+    },
+    ...(event === undefined ? {} : { event }),
+  };
+}
 
 const ProblemItemSchema = Type.Object({
   chain_index: Type.Union([Type.Integer(), Type.Null()], {
@@ -125,28 +153,9 @@ export default async function verificationRoutes(
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const v = await verification.verifyEvent(requireKey(request).projectId, id);
-      let event: unknown;
-      try {
-        event = toStoredEvent(v.event);
-      } catch {
-        // Stored bytes that are not JSON any more: the checks say so.
-      }
-      return {
-        event_id: v.event.id,
-        valid: Object.values(v.checks).every(Boolean),
-        checks: v.checks,
-        checkpoint: v.checkpoint.note,
-        // Null only for a row whose key_id was changed: the checks say so.
-        verifier_key: v.eventKey?.verifierKey ?? null,
-        checkpoint_verifier_key: v.checkpointKey?.verifierKey ?? null,
-        inclusion_proof: {
-          leaf_index: v.event.chainIndex,
-          tree_size: v.checkpoint.treeSize,
-          hashes: v.inclusionProof.map(bytesToHex),
-        },
-        ...(event === undefined ? {} : { event }),
-      };
+      return eventVerificationView(
+        await verification.verifyEvent(requireKey(request).projectId, id),
+      );
     },
   );
 

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { PageQuery, pageOf, problemResponses, toPage } from '../../http/schemas.js';
 import { requireKey } from '../../plugins/auth.js';
@@ -17,7 +17,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const DateOrNull = (description: string) =>
   Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description });
 
-const Url = Type.String({
+export const Url = Type.String({
   minLength: 1,
   maxLength: 2048,
   description:
@@ -25,7 +25,7 @@ const Url = Type.String({
   examples: ['https://hooks.example.com/logproof'],
 });
 
-const Actions = Type.Array(
+export const Actions = Type.Array(
   Type.String({
     maxLength: 130,
     pattern: ACTION_FILTER_PATTERN.source,
@@ -40,9 +40,9 @@ const Actions = Type.Array(
   },
 );
 
-const Description = Type.String({ maxLength: 512, description: 'Free text, for you' });
+export const Description = Type.String({ maxLength: 512, description: 'Free text, for you' });
 
-const WebhookSchema = Type.Object({
+export const WebhookSchema = Type.Object({
   id: Type.String({ description: 'wh_...' }),
   url: Type.String(),
   description: Type.String(),
@@ -69,7 +69,7 @@ const WebhookSchema = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 
-const WithSecret = Type.Composite([
+export const WithSecret = Type.Composite([
   WebhookSchema,
   Type.Object({
     secret: Type.String({
@@ -109,11 +109,39 @@ const HealthSchema = Type.Object({
   }),
 });
 
-const IdParams = Type.Object({
+export const TestResultSchema = Type.Object({
+  ok: Type.Boolean({ description: 'The destination answered 2xx' }),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  duration_ms: Type.Number(),
+  error: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const DeliveriesQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: KEPT_ATTEMPTS_PER_WEBHOOK, default: 50 }) },
+  { additionalProperties: false },
+);
+
+export const DeliveriesSchema = Type.Object({
+  health: HealthSchema,
+  data: Type.Array(AttemptSchema),
+});
+
+/** The body of PATCH /v1/webhooks/{id} (and of the portal's PATCH): at least one member. */
+export const WebhookPatchBody = Type.Object(
+  {
+    url: Type.Optional(Url),
+    description: Type.Optional(Description),
+    actions: Type.Optional(Type.Union([Actions, Type.Null()])),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const IdParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, description: 'Webhook id (wh_...)' }),
 });
 
-function view(w: WebhookRecord) {
+export function view(w: WebhookRecord) {
   return {
     id: w.id,
     url: w.url,
@@ -144,7 +172,29 @@ function attemptView(a: DeliveryAttemptRecord) {
   };
 }
 
-const DELIVERY_DESCRIPTION = `Each event of the covered orgs (recorded after the webhook was created) is POSTed as
+/** The answer of GET /v1/webhooks/{id}/deliveries (and of the portal's). */
+export function deliveriesView(d: Awaited<ReturnType<WebhookService['deliveries']>>) {
+  const { webhook, health, attempts } = d;
+  return {
+    health: {
+      state: health.state,
+      disabled_reason: webhook.disabledReason,
+      consecutive_failures: health.consecutiveFailures,
+      last_success_at: iso(health.lastSuccessAt),
+      last_failure_at: iso(health.lastFailureAt),
+      failing_since: iso(health.failingSince),
+      lag: health.lag,
+    },
+    data: attempts.map(attemptView),
+  };
+}
+
+/** The answer of POST /v1/webhooks/{id}/test (and of the portal's). */
+export function testResultView(r: Awaited<ReturnType<WebhookService['test']>>) {
+  return { ok: r.ok, status_code: r.statusCode, duration_ms: r.durationMs, error: r.error };
+}
+
+export const DELIVERY_DESCRIPTION = `Each event of the covered orgs (recorded after the webhook was created) is POSTed as
 \`{ "type": "audit.event.created", "timestamp", "data": <the event, as GET /v1/events/{id} returns it> }\`
 with the Standard Webhooks headers \`webhook-id\` (the event id, the same on every retry),
 \`webhook-timestamp\` and \`webhook-signature\` (\`v1,\` + base64 HMAC-SHA256; verify with any Standard
@@ -250,26 +300,13 @@ export default async function webhookRoutes(
         description:
           'Absent members are left alone; `actions: null` selects every action again. The org is fixed at creation. `enabled: false` pauses deliveries (the cursors stay); `enabled: true` on a disabled webhook clears its failures and resumes from its cursors at once. A new URL is checked as at creation.',
         params: IdParams,
-        body: Type.Object(
-          {
-            url: Type.Optional(Url),
-            description: Type.Optional(Description),
-            actions: Type.Optional(Type.Union([Actions, Type.Null()])),
-            enabled: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false, minProperties: 1 },
-        ),
+        body: WebhookPatchBody,
         response: { 200: WebhookSchema, ...problemResponses(404) },
       },
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const body = request.body as {
-        url?: string;
-        description?: string;
-        actions?: string[] | null;
-        enabled?: boolean;
-      };
+      const body = request.body as Static<typeof WebhookPatchBody>;
       return view(await webhooks.update(requireKey(request).projectId, id, body));
     },
   );
@@ -324,12 +361,7 @@ export default async function webhookRoutes(
           'POSTs `{ "type": "webhook.test", "timestamp", "data": { "webhook_id", "message" } }`, signed like every delivery and through the same SSRF guard, whether or not the webhook is enabled. Not retried; recorded in the delivery history. No body.',
         params: IdParams,
         response: {
-          200: Type.Object({
-            ok: Type.Boolean({ description: 'The destination answered 2xx' }),
-            status_code: Type.Union([Type.Integer(), Type.Null()]),
-            duration_ms: Type.Number(),
-            error: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: TestResultSchema,
           ...problemResponses(404),
         },
       },
@@ -339,7 +371,7 @@ export default async function webhookRoutes(
         requireKey(request).projectId,
         (request.params as { id: string }).id,
       );
-      return { ok: r.ok, status_code: r.statusCode, duration_ms: r.durationMs, error: r.error };
+      return testResultView(r);
     },
   );
 
@@ -352,12 +384,9 @@ export default async function webhookRoutes(
         summary: 'Delivery health and the most recent attempts',
         description: `\`health.state\` is \`healthy\`, \`failing\` (the last attempt failed; retries are scheduled) or \`disabled\`. \`lag\` counts events not yet delivered. The newest attempts come first; at least the last ${KEPT_ATTEMPTS_PER_WEBHOOK} are kept.`,
         params: IdParams,
-        querystring: Type.Object(
-          { limit: Type.Integer({ minimum: 1, maximum: KEPT_ATTEMPTS_PER_WEBHOOK, default: 50 }) },
-          { additionalProperties: false },
-        ),
+        querystring: DeliveriesQuery,
         response: {
-          200: Type.Object({ health: HealthSchema, data: Type.Array(AttemptSchema) }),
+          200: DeliveriesSchema,
           ...problemResponses(404),
         },
       },
@@ -365,23 +394,7 @@ export default async function webhookRoutes(
     async (request) => {
       const { id } = request.params as { id: string };
       const { limit } = request.query as { limit: number };
-      const { webhook, health, attempts } = await webhooks.deliveries(
-        requireKey(request).projectId,
-        id,
-        limit,
-      );
-      return {
-        health: {
-          state: health.state,
-          disabled_reason: webhook.disabledReason,
-          consecutive_failures: health.consecutiveFailures,
-          last_success_at: iso(health.lastSuccessAt),
-          last_failure_at: iso(health.lastFailureAt),
-          failing_since: iso(health.failingSince),
-          lag: health.lag,
-        },
-        data: attempts.map(attemptView),
-      };
+      return deliveriesView(await webhooks.deliveries(requireKey(request).projectId, id, limit));
     },
   );
 }
