@@ -1,7 +1,7 @@
 // Debian's Chromium for browser tests, driven by playwright-core. Never a
 // downloaded browser: the system one at /usr/bin/chromium, headless, with
 // everything that phones home turned off, and a fresh profile per launch
-// that is deleted on close.
+// that is deleted on close. The widget's browser tests use it too.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
  * Whether the browser suite can run: without Debian's chromium it is skipped
  * with a warning, except under CI (which installs it), where that is an error.
  */
-export function chromiumAvailable(): boolean {
+export function chromiumAvailable(suite = 'the portal'): boolean {
   if (existsSync(CHROMIUM_PATH)) return true;
   if (process.env.CI) {
     throw new Error(
@@ -22,7 +22,7 @@ export function chromiumAvailable(): boolean {
     );
   }
   console.warn(
-    `skipping the portal's browser tests: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`,
+    `skipping ${suite}'s browser tests: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`,
   );
   return false;
 }

@@ -60,7 +60,10 @@ export class Harness {
     });
     const api = await server.app.listen({ port: 0, host: '127.0.0.1' });
     if (server.initialApiKey === null) throw new Error('init did not create an admin key');
-    const [host, browser] = await Promise.all([startHostPages(), launchChromium()]);
+    const [host, browser] = await Promise.all([
+      startHostPages(),
+      launchChromium({ viewport: { width: 1100, height: 800 } }),
+    ]);
     await mkdir(SCREENSHOTS, { recursive: true });
     return new Harness(
       server,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium } from './chromium.js';
+import { chromiumAvailable } from './chromium.js';
 import { Harness, rows, settled, shot, widgetText } from './widget-harness.js';
 
 const XSS_ACTOR = '<img src=x onerror="window.__xss=1">';
@@ -30,7 +30,7 @@ function events(org: string, n: number, action: string): unknown[] {
 }
 
 // Skipped, not failed, where Debian's Chromium is not installed: never downloaded.
-const HAS_CHROMIUM = await hasChromium();
+const HAS_CHROMIUM = chromiumAvailable('the widget');
 let env: Harness;
 
 beforeAll(async () => {
