@@ -15,9 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from '../src/index.js';
 import { getJson, postJson } from './helpers/http-app.js';
 import {
+  deleteEvent,
   describeOnBackends,
+  editCanonical,
   openVerifyApp,
   seedLog,
+  setEventHash,
+  setTreeHash,
+  swapEvents,
   type VerifyApp,
 } from './helpers/verify-app.js';
 
@@ -53,31 +58,22 @@ const random32 = () => randomBytes(32);
 const SCENARIOS: Scenario[] = [
   {
     name: 'one event’s canonical content is edited',
-    tamper: (t, org) =>
-      t.sql(
-        `UPDATE events SET canonical = replace(canonical, '"action":"user.login"', '"action":"user.logout"') WHERE org_id = ? AND chain_index = ?`,
-        [org, 9],
-      ),
+    tamper: editCanonical(9),
     expected: [[9, 'leaf_hash']],
   },
   {
     name: 'a row is deleted',
-    tamper: (t, org) => t.sql('DELETE FROM events WHERE org_id = ? AND chain_index = ?', [org, 17]),
+    tamper: deleteEvent(17),
     expected: [[17, 'missing']],
   },
   {
     name: 'the last row is deleted',
-    tamper: (t, org) => t.sql('DELETE FROM events WHERE org_id = ? AND chain_index = ?', [org, 31]),
+    tamper: deleteEvent(31),
     expected: [[31, 'missing']],
   },
   {
     name: 'two rows are swapped',
-    async tamper(t, org) {
-      const move = 'UPDATE events SET chain_index = ? WHERE org_id = ? AND chain_index = ?';
-      await t.sql(move, [-1, org, 4]);
-      await t.sql(move, [4, org, 20]);
-      await t.sql(move, [20, org, -1]);
-    },
+    tamper: swapEvents(4, 20),
     expected: [
       [4, 'canonical'],
       [20, 'canonical'],
@@ -85,43 +81,23 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a stored event hash is edited',
-    tamper: (t, org) =>
-      t.sql('UPDATE events SET hash = ? WHERE org_id = ? AND chain_index = ?', [
-        random32(),
-        org,
-        11,
-      ]),
+    tamper: setEventHash('hash', 11),
     expected: [[11, 'chain_link']],
   },
   {
     name: 'a stored leaf_hash is edited',
-    tamper: (t, org) =>
-      t.sql('UPDATE events SET leaf_hash = ? WHERE org_id = ? AND chain_index = ?', [
-        random32(),
-        org,
-        6,
-      ]),
+    tamper: setEventHash('leaf_hash', 6),
     expected: [[6, 'leaf_hash']],
   },
   {
     name: 'a stored previous_hash is edited',
-    tamper: (t, org) =>
-      t.sql('UPDATE events SET previous_hash = ? WHERE org_id = ? AND chain_index = ?', [
-        random32(),
-        org,
-        22,
-      ]),
+    tamper: setEventHash('previous_hash', 22),
     expected: [[22, 'chain_link']],
   },
   {
     name: 'a stored Merkle tree hash is edited',
     // The subtree over leaves 6..7 is stored when leaf 7 is appended.
-    tamper: (t, org) =>
-      t.sql('UPDATE tree_hashes SET hash = ? WHERE org_id = ? AND idx = ?', [
-        random32(),
-        org,
-        storedHashIndex(1, 3),
-      ]),
+    tamper: setTreeHash(storedHashIndex(1, 3)),
     expected: [[7, 'tree_hash']],
   },
   {

@@ -10,9 +10,15 @@ import { VerificationService } from '../src/services/verification-service.js';
 import type { Store } from '../src/store/store.js';
 import { postJson } from './helpers/http-app.js';
 import {
+  deleteEvent,
   describeOnBackends,
+  editCanonical,
   openVerifyApp,
   seedLog,
+  setEventHash,
+  setTreeHash,
+  swapEvents,
+  type Tamper,
   type VerifyApp,
 } from './helpers/verify-app.js';
 
@@ -21,25 +27,6 @@ const crypto = createNodeCrypto();
 const BATCHES = [5, 8, 1, 12, 6];
 /** 1 and 2 put every row at a boundary; 7 has boundaries at 7, 14, 21, 28; 5000 is one chunk. */
 const CHUNK_SIZES = [1, 2, 7, 5000];
-
-type Tamper = (t: VerifyApp, orgId: string) => Promise<void>;
-
-const setColumn =
-  (column: string, index: number): Tamper =>
-  (t, org) =>
-    t.sql(`UPDATE events SET ${column} = ? WHERE org_id = ? AND chain_index = ?`, [
-      randomBytes(32),
-      org,
-      index,
-    ]);
-
-const editCanonical =
-  (index: number): Tamper =>
-  (t, org) =>
-    t.sql(
-      `UPDATE events SET canonical = replace(canonical, '"action":"user.login"', '"action":"user.logout"') WHERE org_id = ? AND chain_index = ?`,
-      [org, index],
-    );
 
 const CASES: ReadonlyArray<{
   name: string;
@@ -63,32 +50,27 @@ const CASES: ReadonlyArray<{
   },
   {
     name: 'the hash of a last row (6)',
-    tamper: setColumn('hash', 6),
+    tamper: setEventHash('hash', 6),
     expected: [[6, 'chain_link']],
   },
   {
     name: 'the previous_hash of a first row (14)',
-    tamper: setColumn('previous_hash', 14),
+    tamper: setEventHash('previous_hash', 14),
     expected: [[14, 'chain_link']],
   },
   {
     name: 'the leaf_hash of a first row (0)',
-    tamper: setColumn('leaf_hash', 0),
+    tamper: setEventHash('leaf_hash', 0),
     expected: [[0, 'leaf_hash']],
   },
   {
     name: 'a deleted first row (21)',
-    tamper: (t, org) => t.sql('DELETE FROM events WHERE org_id = ? AND chain_index = ?', [org, 21]),
+    tamper: deleteEvent(21),
     expected: [[21, 'missing']],
   },
   {
     name: 'rows swapped across chunks (6 and 7)',
-    async tamper(t, org) {
-      const move = 'UPDATE events SET chain_index = ? WHERE org_id = ? AND chain_index = ?';
-      await t.sql(move, [-1, org, 6]);
-      await t.sql(move, [6, org, 7]);
-      await t.sql(move, [7, org, -1]);
-    },
+    tamper: swapEvents(6, 7),
     expected: [
       [6, 'canonical'],
       [7, 'canonical'],
@@ -97,12 +79,7 @@ const CASES: ReadonlyArray<{
   {
     // The subtree over leaves 12..13 is stored when leaf 13, a chunk's last row, is appended.
     name: 'a tree hash created by a last row (13)',
-    tamper: (t, org) =>
-      t.sql('UPDATE tree_hashes SET hash = ? WHERE org_id = ? AND idx = ?', [
-        randomBytes(32),
-        org,
-        storedHashIndex(1, 6),
-      ]),
+    tamper: setTreeHash(storedHashIndex(1, 6)),
     expected: [[13, 'tree_hash']],
   },
   {

@@ -124,3 +124,51 @@ export async function seedLog(
   }
   return { orgId, events };
 }
+
+/** A change made to a seeded log behind the server's back (raw SQL). */
+export type Tamper = (t: VerifyApp, orgId: string) => Promise<void>;
+
+/** Replaces one event's `hash`, `leaf_hash` or `previous_hash` with random bytes. */
+export const setEventHash =
+  (column: 'hash' | 'leaf_hash' | 'previous_hash', index: number): Tamper =>
+  (t, org) =>
+    t.sql(`UPDATE events SET ${column} = ? WHERE org_id = ? AND chain_index = ?`, [
+      randomBytes(32),
+      org,
+      index,
+    ]);
+
+/** Edits one event's stored canonical bytes (a seeded `user.login` becomes `user.logout`). */
+export const editCanonical =
+  (index: number): Tamper =>
+  (t, org) =>
+    t.sql(
+      `UPDATE events SET canonical = replace(canonical, '"action":"user.login"', '"action":"user.logout"') WHERE org_id = ? AND chain_index = ?`,
+      [org, index],
+    );
+
+/** Deletes one event row. */
+export const deleteEvent =
+  (index: number): Tamper =>
+  (t, org) =>
+    t.sql('DELETE FROM events WHERE org_id = ? AND chain_index = ?', [org, index]);
+
+/** Swaps the positions of two event rows. */
+export const swapEvents =
+  (a: number, b: number): Tamper =>
+  async (t, org) => {
+    const move = 'UPDATE events SET chain_index = ? WHERE org_id = ? AND chain_index = ?';
+    await t.sql(move, [-1, org, a]);
+    await t.sql(move, [a, org, b]);
+    await t.sql(move, [b, org, -1]);
+  };
+
+/** Replaces one stored Merkle subtree hash (its storedHashIndex) with random bytes. */
+export const setTreeHash =
+  (idx: number): Tamper =>
+  (t, org) =>
+    t.sql('UPDATE tree_hashes SET hash = ? WHERE org_id = ? AND idx = ?', [
+      randomBytes(32),
+      org,
+      idx,
+    ]);
