@@ -60,9 +60,12 @@ function subtleWithoutEd25519(where: 'importKey' | 'verify'): SubtleVerifier {
 }
 
 /** The real WebCrypto, counting its calls. */
-function countingSubtle(): { subtle: SubtleVerifier; calls: Record<string, number> } {
+function countingSubtle(): {
+  subtle: SubtleVerifier;
+  calls: { digest: number; importKey: number; verify: number };
+} {
   const real = globalThis.crypto.subtle;
-  const calls: Record<string, number> = { digest: 0, importKey: 0, verify: 0 };
+  const calls = { digest: 0, importKey: 0, verify: 0 };
   const subtle = {
     digest: (...args: Parameters<SubtleCrypto['digest']>) => (calls.digest++, real.digest(...args)),
     importKey: (...args: any[]) => (calls.importKey++, (real.importKey as any)(...args)),

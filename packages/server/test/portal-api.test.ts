@@ -360,12 +360,13 @@ describeOnBackends('portal API', (backend) => {
 
     it('refuses cross-site requests and foreign origins, even a GET with the cookie', async () => {
       const b = await openPortal(t.app, t.apiKey, await newOrg());
-      for (const headers of [
+      const foreign: Record<string, string>[] = [
         { 'sec-fetch-site': 'cross-site' },
         { origin: 'https://evil.example' },
         { origin: 'null' },
         { origin: 'http://localhost:3001' },
-      ]) {
+      ];
+      for (const headers of foreign) {
         const res = await portalRequest(t.app, b, 'GET', '/v1/portal/events', { headers });
         expectProblem(res, 403, 'csrf_failed');
         expectProblem(
@@ -375,11 +376,12 @@ describeOnBackends('portal API', (backend) => {
         );
       }
       // Same-origin and same-site fetches, and navigations without Origin, pass.
-      for (const headers of [
+      const own: Record<string, string>[] = [
         { origin: ORIGIN },
         { 'sec-fetch-site': 'same-site' },
         { 'sec-fetch-site': 'none' },
-      ]) {
+      ];
+      for (const headers of own) {
         expect(
           (await portalRequest(t.app, b, 'GET', '/v1/portal/events', { headers })).statusCode,
         ).toBe(200);

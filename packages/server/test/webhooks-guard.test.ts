@@ -35,7 +35,7 @@ function stubResolver(
     if (!answer)
       throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return answer.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  }) as HostResolver & { calls: Map<string, number>; table: Record<string, string[]> };
+  }) as unknown as HostResolver & { calls: Map<string, number>; table: Record<string, string[]> };
   resolver.calls = calls;
   resolver.table = table;
   return resolver;

@@ -85,7 +85,7 @@ describe('webhookHeaders', () => {
     const b = generateWebhookSecret();
     const now = Math.floor(Date.now() / 1000);
     const headers = webhookHeaders([a.bytes, b.bytes], 'evt_9', now, '{}');
-    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     new Webhook(a.text).verify('{}', headers);
     new Webhook(b.text).verify('{}', headers);
     expect(() => new Webhook(generateWebhookSecret().text).verify('{}', headers)).toThrow();

@@ -90,12 +90,7 @@ export async function openPortal(
   expect(opened.statusCode, opened.body).toBe(201);
   const c = setCookieOf(opened);
   const cookie = `${c.name}=${c.value}`;
-  const session = await portalRequest(
-    app,
-    { cookie, csrf: '', sessionId: '', orgId: '' },
-    'GET',
-    '/v1/portal/session',
-  );
+  const session = await portalRequest(app, { cookie, csrf: '' }, 'GET', '/v1/portal/session');
   expect(session.statusCode, session.body).toBe(200);
   const s = session.json<{ csrf_token: string; session_id: string; org: { id: string } }>();
   return { cookie, csrf: s.csrf_token, sessionId: s.session_id, orgId: s.org.id };
