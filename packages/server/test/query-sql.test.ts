@@ -95,14 +95,14 @@ describe('buildListEventsSql', () => {
     const q = listing({
       orgId: 'org_1',
       action: { value: 'user.', prefix: true },
-      outcome: 'failure',
+      outcome: 'success',
     });
     expect(buildListEventsSql(SQLITE_DIALECT, 'proj_1', q)).toEqual({
       sql:
         'SELECT e.* FROM events e INDEXED BY events_by_org_time WHERE e.project_id = ? AND e.org_id = ?' +
         ' AND (e.action >= ? AND e.action < ?) AND e.outcome = ?' +
         ' ORDER BY e.occurred_at DESC, e.org_id DESC, e.chain_index DESC LIMIT ?',
-      params: ['proj_1', 'org_1', 'user.', 'user/', 'failure', 101],
+      params: ['proj_1', 'org_1', 'user.', 'user/', 'success', 101],
     });
   });
 
@@ -184,6 +184,19 @@ describe('buildListEventsSql', () => {
       'events_by_project_time',
     ],
     ['an actor.id prefix in q', { q: parseQuery('actor.id:u*') }, 'events_by_project_time'],
+    ['outcome=failure', { outcome: 'failure' }, 'failed_events_by_project_time'],
+    ['an org and outcome=failure', { orgId: 'o', outcome: 'failure' }, 'failed_events_by_org_time'],
+    [
+      'an org, outcome=failure and an action prefix',
+      { orgId: 'o', outcome: 'failure', action: { value: 'a.', prefix: true } },
+      'failed_events_by_org_time',
+    ],
+    [
+      'an org, outcome=failure and an exact action',
+      { orgId: 'o', outcome: 'failure', action: { value: 'a.b', prefix: false } },
+      'events_by_org_action',
+    ],
+    ['an org and outcome=success', { orgId: 'o', outcome: 'success' }, 'events_by_org_time'],
   ] as const)(
     'reads the events of %s through the index that fits (SQLite hint)',
     (_, filter, index) => {
@@ -192,6 +205,30 @@ describe('buildListEventsSql', () => {
       );
     },
   );
+
+  it("states outcome=failure as the failed-events indexes' own text, any other outcome bound", () => {
+    for (const dialect of DIALECTS) {
+      const failed = buildListEventsSql(
+        dialect,
+        'p',
+        listing({ orgId: 'o', outcome: 'failure', from: 5 }),
+      );
+      expect(failed.sql).toContain(" AND e.outcome = 'failure' AND ");
+      expect(failed.params).not.toContain('failure');
+      expect(placeholderCount(dialect, failed.sql)).toBe(failed.params.length);
+      const other = buildListEventsSql(dialect, 'p', listing({ orgId: 'o', outcome: "x' OR 1=1" }));
+      expect(other.sql).not.toContain("'");
+      expect(other.params).toContain("x' OR 1=1");
+    }
+    // Where an index names fewer events, the failures are only filtered.
+    const union = buildListEventsSql(
+      SQLITE_DIALECT,
+      'p',
+      listing({ orgId: 'o', outcome: 'failure', q: parseQuery('actor.id:u OR target.id:d') }),
+    );
+    expect(union.sql).toContain(' UNION SELECT ');
+    expect(union.sql).not.toContain('failed_events_by');
+  });
 
   it('starts from the target index for target.id at the top of q', () => {
     const { sql } = buildListEventsSql(

@@ -9,6 +9,8 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventFilter, EventQuery } from '../src/query/event-filter.js';
 import { parseEventFilter } from '../src/query/event-filter.js';
+import { buildListEventsSql } from '../src/query/sql-builder.js';
+import { POSTGRES_DIALECT, SQLITE_DIALECT, type SqlDialect } from '../src/query/sql-dialect.js';
 import type { EventRecord, OrgRecord } from '../src/store/records.js';
 import type { Store } from '../src/store/store.js';
 import { PostgresStore } from '../src/stores/postgres/postgres-store.js';
@@ -22,11 +24,16 @@ const INDEXES = [
   'events_by_org_action',
   'events_by_project_actor',
   'event_targets_by_target',
+  'failed_events_by_project_time',
+  'failed_events_by_org_time',
 ];
 
 interface Harness {
   readonly store: Store;
+  readonly dialect: SqlDialect;
   indexNames(): Promise<string[]>;
+  /** The database's plan for a statement, as text (PostgreSQL's with sequential scans off). */
+  explain(sql: string, params: readonly unknown[]): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -169,6 +176,21 @@ function describeEventQueryStore(name: string, open: () => Promise<Harness>) {
     it('has the indexes the SQL builder names', async () => {
       expect(await h.indexNames()).toEqual(expect.arrayContaining(INDEXES));
     });
+
+    it('reads outcome=failure through the failed-events indexes, in listing order', async () => {
+      for (const [orgId, index] of [
+        [orgs[0]!.id, 'failed_events_by_org_time'],
+        [null, 'failed_events_by_project_time'],
+      ] as const) {
+        const listing = query({ orgId, outcome: 'failure', from: 1 }, { limit: 101 });
+        const { sql, params } = buildListEventsSql(h.dialect, projectId, listing);
+        const plan = await h.explain(sql, params);
+        expect(plan).toContain(index);
+        expect(plan).not.toMatch(/TEMP B-TREE|Sort/);
+        // Every event here succeeded (records.ts).
+        expect(await store.listEvents(projectId, listing)).toEqual([]);
+      }
+    });
   });
 }
 
@@ -178,6 +200,17 @@ describeEventQueryStore('SqliteStore', async () => {
   const store = new SqliteStore({ filename });
   return {
     store,
+    dialect: SQLITE_DIALECT,
+    async explain(sql, params) {
+      const db = new Database(filename, { readonly: true });
+      try {
+        return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
+          .map((r) => r.detail)
+          .join('\n');
+      } finally {
+        db.close();
+      }
+    },
     async indexNames() {
       const db = new Database(filename, { readonly: true });
       try {
@@ -203,6 +236,23 @@ describeWithPostgres('PostgreSQL', () => {
     const store = new PostgresStore({ connectionString: db.url, max: 4 });
     return {
       store,
+      dialect: POSTGRES_DIALECT,
+      async explain(sql, params) {
+        // A few rows make a sequential scan the cheapest: turned off, the
+        // planner shows which index it can use.
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          await client.query('SET enable_seqscan = off');
+          const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+            `EXPLAIN ${sql}`,
+            params as unknown[],
+          );
+          return rows.map((r) => r['QUERY PLAN']).join('\n');
+        } finally {
+          await client.end();
+        }
+      },
       async indexNames() {
         const client = new pg.Client({ connectionString: db.url });
         await client.connect();

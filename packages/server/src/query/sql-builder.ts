@@ -1,6 +1,7 @@
 import type { EventFilter, EventQuery, TextMatch } from './event-filter.js';
 import { cutTermValue } from './event-terms.js';
 import {
+  INDEXED_OUTCOME,
   MAX_PROBES,
   TERM_PROBE_CAP,
   choosePlan,
@@ -135,6 +136,20 @@ class Builder {
     }
   }
 
+  /**
+   * outcome = INDEXED_OUTCOME is written as migration 8's partial indexes
+   * state it, as fixed text (it is our constant, not the caller's value),
+   * so that the database can prove that those indexes hold every matching
+   * row: SQLite refuses INDEXED BY a partial index for a bound parameter,
+   * PostgreSQL's generic plans cannot use one. Any other outcome is bound.
+   */
+  outcomeMatch(outcome: string): string {
+    const col = `${ALIAS}.outcome`;
+    return outcome === INDEXED_OUTCOME
+      ? `${col} = '${INDEXED_OUTCOME}'`
+      : `${col} = ${this.bind(outcome)}`;
+  }
+
   /** The WHERE conditions of a filter, but for target_id (+ target_type), which drives the query (from). */
   filter(projectId: string, f: EventFilter): string[] {
     const where = [`${ALIAS}.project_id = ${this.bind(projectId)}`];
@@ -142,7 +157,7 @@ class Builder {
     if (f.action !== null) where.push(this.columnMatch(`${ALIAS}.action`, f.action));
     if (f.actorId !== null) where.push(this.columnMatch(`${ALIAS}.actor_id`, exact(f.actorId)));
     if (f.actorType !== null) where.push(`${ALIAS}.actor_type = ${this.bind(f.actorType)}`);
-    if (f.outcome !== null) where.push(`${ALIAS}.outcome = ${this.bind(f.outcome)}`);
+    if (f.outcome !== null) where.push(this.outcomeMatch(f.outcome));
     if (f.from !== null) where.push(`${ALIAS}.occurred_at >= ${this.int(f.from)}`);
     if (f.to !== null) where.push(`${ALIAS}.occurred_at < ${this.int(f.to)}`);
     if (f.targetId === null && f.targetType !== null) {
@@ -165,6 +180,8 @@ class Builder {
     switch (driver.kind) {
       case 'scan':
         return `events ${ALIAS}${hint(f.orgId === null ? 'events_by_project_time' : 'events_by_org_time')}`;
+      case 'failures':
+        return `events ${ALIAS}${hint(f.orgId === null ? 'failed_events_by_project_time' : 'failed_events_by_org_time')}`;
       case 'actor':
         return `events ${ALIAS}${hint('events_by_project_actor')}`;
       case 'action':
@@ -193,8 +210,11 @@ class Builder {
    */
   driverConditions(projectId: string, driver: Driver, f: EventFilter): string[] {
     switch (driver.kind) {
+      // For failures, the filter holds outcome = INDEXED_OUTCOME (outcomeMatch),
+      // the partial indexes' own condition; they never drive a union's branch.
       case 'scan':
       case 'target':
+      case 'failures':
         return [];
       case 'actor':
         return [this.columnMatch(`${ALIAS}.actor_id`, exact(driver.actorId))];

@@ -301,4 +301,16 @@ CROSS JOIN LATERAL (
 ORDER BY 1, 2, 3, 4, 5, 6;
 `,
   },
+  {
+    version: 8,
+    name: 'failed events by time: partial indexes for outcome=failure',
+    // As SQLite's version 8. The planner can use them because the listing
+    // states outcome = 'failure' as text, not as a parameter.
+    sql: `
+CREATE INDEX failed_events_by_project_time ON events(project_id, occurred_at, org_id, chain_index)
+  WHERE outcome = 'failure';
+CREATE INDEX failed_events_by_org_time ON events(org_id, occurred_at, chain_index)
+  WHERE outcome = 'failure';
+`,
+  },
 ];
