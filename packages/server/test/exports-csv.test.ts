@@ -14,11 +14,12 @@ import {
   csvCells,
   csvHeader,
   csvLine,
-  csvRowFast,
   describeCsvColumns,
   neutraliseCsvCell,
   restoreCsvCell,
 } from '../src/exports/csv.js';
+import { ChunkWriter } from '../src/exports/chunk-writer.js';
+import { CsvRowWriter, csvRowFast } from '../src/exports/csv-rows.js';
 import { storedEvent, type EventParts } from '../src/exports/event-json.js';
 import {
   exportEvents,
@@ -213,6 +214,53 @@ describe('csvRowFast', () => {
     }
     // The ordinary entry does take the fast path.
     expect(csvRowFast(partsOf(canonicalOf(ENTRY)))).toBe(genericLine(partsOf(canonicalOf(ENTRY))));
+  });
+
+  it('takes the fast path for hostile and awkward values that JSON writes without an escape', () => {
+    const values = [...HOSTILE, ...AWKWARD, 'a,b', ' ', "'", 'x'.repeat(500)].filter(
+      (v) => !JSON.stringify(v).includes('\\'),
+    );
+    expect(values.length).toBeGreaterThan(15);
+    for (const value of values) {
+      const entry = {
+        ...ENTRY,
+        description: value,
+        actor: { id: value || 'x', type: 'user', name: value, email: value },
+        targets: [{ id: value, type: 'document', name: value }],
+        metadata: { note: value, n: -1 },
+        context: { ip: value, user_agent: value, request_id: value },
+      };
+      const parts = partsOf(canonicalOf(entry));
+      expect(csvRowFast(parts), value).toBe(genericLine(parts));
+    }
+  });
+
+  it('matches the generic path on metadata names past ASCII and on rows larger than a buffer', () => {
+    for (const entry of [
+      { ...ENTRY, metadata: { z: 1, é: 2, 日本: 'x' } },
+      { ...ENTRY, metadata: { '\uffff': 1, '😀': 2 } },
+      { ...ENTRY, metadata: { a: 1, ab: 2, b: 3 } },
+      { ...ENTRY, description: 'a,"b"'.repeat(20_000) },
+      { ...ENTRY, metadata: { note: '"'.repeat(30_000) } },
+    ]) {
+      const parts = partsOf(canonicalOf(entry));
+      expect(csvRowFast(parts) ?? genericLine(parts)).toBe(genericLine(parts));
+      const out = new ChunkWriter();
+      new CsvRowWriter().writeRows(out, [parts]);
+      expect(Buffer.concat(out.takeAll()).toString('utf8')).toBe(genericLine(parts));
+    }
+  });
+
+  it('writes pages across buffer boundaries as the generic path does', () => {
+    const out = new ChunkWriter();
+    const writer = new CsvRowWriter();
+    const rows = Array.from({ length: 400 }, (_, i) =>
+      partsOf(canonicalOf({ ...ENTRY, chain_index: i, description: 'é,'.repeat(i) })),
+    );
+    for (let i = 0; i < rows.length; i += 64) writer.writeRows(out, rows.slice(i, i + 64));
+    const chunks = out.takeAll();
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(rows.map(genericLine).join(''));
   });
 
   it('neutralises the derived members as the generic path does', () => {

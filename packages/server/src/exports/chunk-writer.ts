@@ -30,6 +30,33 @@ export class ChunkWriter {
     this.#used += this.#chunk.write(text, this.#used, 'utf8');
   }
 
+  /**
+   * Makes room for `bytes` in the current buffer (sealing it first when they
+   * do not fit), for a caller that writes bytes itself at {@link used} in
+   * {@link buffer} and then calls {@link commit}. False when `bytes` is more
+   * than a buffer holds: the caller must then use write().
+   */
+  reserve(bytes: number): boolean {
+    if (bytes > EXPORT_CHUNK_BYTES) return false;
+    if (bytes > EXPORT_CHUNK_BYTES - this.#used) this.#seal();
+    return true;
+  }
+
+  /** The current buffer, to write into at {@link used} after {@link reserve}. */
+  get buffer(): Buffer {
+    return this.#chunk;
+  }
+
+  /** Bytes of the current buffer in use. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Ends a write made in place: the current buffer is in use up to `used`. */
+  commit(used: number): void {
+    this.#used = used;
+  }
+
   /** The buffers filled since the last call (each written once; the writer never touches them again). */
   takeFull(): Buffer[] {
     const full = this.#full;

@@ -1,7 +1,4 @@
 import type { StoredEvent } from '@logproof/core';
-import type { ChunkWriter } from './chunk-writer.js';
-import { ENTRY, scanEntry } from './entry-scan.js';
-import { storedEvent, type EventParts } from './event-json.js';
 
 // CSV export (API.md "Exports"): one row per event, a fixed column order,
 // UTF-8 with a byte order mark (so that spreadsheets detect UTF-8), RFC 4180
@@ -14,12 +11,8 @@ import { storedEvent, type EventParts } from './event-json.js';
 // 25-column row, which alone would cap an export at 17,000 rows/s
 // (bench/export-bench.mjs); this costs about 2 µs.
 //
-// Rows are written by a fast path (csvRowFast) that reads the cells out of
-// the stored canonical JSON without parsing it, and by the generic path
-// (csvCells of the parsed event) for the rows it gives up on. Why two: at a
-// million rows, JSON.parse of each entry and JSON.stringify of its targets
-// and metadata took more CPU time than the rest of a CSV export. The tests
-// hold the fast path to the generic path's bytes.
+// This file is the generic path (csvCells of the parsed event); csv-rows.ts
+// writes most rows by a fast path held to its bytes.
 
 /** One CSV column: its header and how it is read out of the event. */
 interface CsvColumn {
@@ -164,7 +157,7 @@ export function restoreCsvCell(cell: string): string {
 /** RFC 4180 §2.6-2.7: quoted when it holds a quote, a comma, CR or LF; quotes doubled. */
 const NEEDS_QUOTES = /[",\r\n]/;
 
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
@@ -183,85 +176,4 @@ export function csvCells(event: StoredEvent): string[] {
 /** The BOM and the header row: the start of every CSV export. */
 export function csvHeader(): string {
   return '\ufeff' + csvLine(CSV_COLUMNS.map((c) => c.name));
-}
-
-/**
- * A cell from the text of a JSON string without escapes, or of an integer:
- * it holds no quote, CR or LF (entry-scan.ts refused those), so only a comma
- * makes it quoted. Equal to csvField(neutraliseCsvCell(text)), cheaper.
- */
-function plainCell(text: string): string {
-  const cell = neutraliseCsvCell(text);
-  return cell.includes(',') ? `"${cell}"` : cell;
-}
-
-/**
- * A cell from the text of an object or array the scan read (metadata,
- * targets): `{}` and `[]` as they are, any other holds a quoted member
- * name, so it is quoted. Equal to csvField(neutraliseCsvCell(text)) (`{` and
- * `[` never start a formula), without the regular expression.
- */
-function jsonCell(text: string): string {
-  return text.length > 2 ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** The value of a string member's slice (empty when absent). */
-function stringOf(slice: string | undefined): string {
-  return slice === undefined ? '' : slice.slice(1, -1);
-}
-
-/**
- * The CSV line of one event read from its canonical text without parsing
- * it (entry-scan.ts), or null when the scan gives up: the caller then takes
- * the generic path (csvCells of the parsed event), which this equals byte
- * for byte (test/exports-csv.test.ts compares the two on awkward, hostile
- * and odd entries). Columns in CSV_COLUMNS order: a column added there must
- * be added here too (that test then fails until it is).
- *
- * Why not csvCells on slices? At a million rows the per-column closures and
- * one regular expression per cell cost as much as the scan; here each cell
- * is tested only for what its source can hold.
- */
-export function csvRowFast(event: EventParts): string | null {
-  const e = scanEntry(event.canonical);
-  // The generic path reads actor.* and context.* (throwing when they are absent).
-  if (e === null || e[ENTRY.actor] === undefined || e[ENTRY.context] === undefined) return null;
-  const chainIndex = e[ENTRY.chainIndex];
-  if (chainIndex === undefined) return null;
-  const actorMetadata = e[ENTRY.actorMetadata];
-  const cells = [
-    plainCell(stringOf(e[ENTRY.id])),
-    plainCell(stringOf(e[ENTRY.org])),
-    plainCell(stringOf(e[ENTRY.orgExternalId])),
-    plainCell(chainIndex),
-    plainCell(stringOf(e[ENTRY.occurredAt])),
-    plainCell(stringOf(e[ENTRY.createdAt])),
-    plainCell(stringOf(e[ENTRY.action])),
-    plainCell(stringOf(e[ENTRY.outcome])),
-    plainCell(stringOf(e[ENTRY.entryType])),
-    plainCell(stringOf(e[ENTRY.actorType])),
-    plainCell(stringOf(e[ENTRY.actorId])),
-    plainCell(stringOf(e[ENTRY.actorName])),
-    plainCell(stringOf(e[ENTRY.actorEmail])),
-    actorMetadata === undefined ? '' : jsonCell(actorMetadata),
-    jsonCell(e[ENTRY.targets] ?? ''),
-    plainCell(stringOf(e[ENTRY.description])),
-    plainCell(stringOf(e[ENTRY.contextIp])),
-    plainCell(stringOf(e[ENTRY.contextUserAgent])),
-    plainCell(stringOf(e[ENTRY.contextRequestId])),
-    jsonCell(e[ENTRY.metadata] ?? ''),
-    // Lowercase hex from the store: never a formula, never quoted.
-    event.leafHashHex,
-    event.hashHex,
-    event.previousHashHex,
-    csvField(neutraliseCsvCell(event.keyId)),
-    // Base64 holds no comma or quote, but may start with + (a formula).
-    neutraliseCsvCell(event.signatureBase64),
-  ];
-  return cells.join(',') + '\r\n';
-}
-
-/** Writes one page of events as CSV rows. */
-export function writeCsvRows(out: ChunkWriter, events: readonly EventParts[]): void {
-  for (const event of events) out.write(csvRowFast(event) ?? csvLine(csvCells(storedEvent(event))));
 }

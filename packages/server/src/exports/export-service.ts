@@ -19,7 +19,8 @@ import {
   type BundleTally,
 } from './bundle-export.js';
 import { ChunkWriter } from './chunk-writer.js';
-import { csvHeader, writeCsvRows } from './csv.js';
+import { csvHeader } from './csv.js';
+import { CsvRowWriter } from './csv-rows.js';
 import { readEventPages } from './export-source.js';
 import { JSON_OPEN, jsonClose, writeJsonRows } from './json.js';
 import { NDJSON_CONTENT_TYPE, writeNdjsonRows } from './ndjson.js';
@@ -132,10 +133,11 @@ export class ExportService {
     const format = request.format;
     const body = async function* (): AsyncGenerator<Buffer> {
       const out = new ChunkWriter();
+      const csv = new CsvRowWriter();
       if (format === 'csv') out.write(csvHeader());
       if (format === 'json') out.write(JSON_OPEN);
       for await (const page of prepend<ExportEventRow[]>(first, pages)) {
-        if (format === 'csv') writeCsvRows(out, page);
+        if (format === 'csv') csv.writeRows(out, page);
         else if (format === 'json') writeJsonRows(out, page, rows === 0);
         else writeNdjsonRows(out, page);
         rows += page.length;

@@ -32,24 +32,52 @@ function splitHex(text: string): [string, string, string, string] {
   return [leafHash, hash, previousHash, signature];
 }
 
-/** Chain index column of a row read with EXPORT_COLUMNS. */
-const CHAIN_INDEX = 1;
-
 /** A row read with EXPORT_COLUMNS (raw mode), as the port has it. */
 export function toExportRow(r: unknown[]): ExportEventRow {
-  const [leafHashHex, hashHex, previousHashHex, signatureHex] = splitHex(r[4] as string);
+  return exportRow(
+    r[0] as string,
+    r[1] as number,
+    r[2] as number,
+    r[3] as string,
+    r[4] as string,
+    r[5] as string,
+  );
+}
+
+function exportRow(
+  orgId: string,
+  chainIndex: number,
+  occurredAt: number,
+  canonical: string,
+  hex: string,
+  keyId: string,
+): ExportEventRow {
+  const [leafHashHex, hashHex, previousHashHex, signatureHex] = splitHex(hex);
   return {
-    orgId: r[0] as string,
-    chainIndex: r[1] as number,
-    occurredAt: r[2] as number,
-    canonical: r[3] as string,
+    orgId,
+    chainIndex,
+    occurredAt,
+    canonical,
     leafHashHex,
     hashHex,
     previousHashHex,
     signatureBase64: Buffer.from(signatureHex, 'hex').toString('base64'),
-    keyId: r[5] as string,
+    keyId,
   };
 }
+
+/**
+ * The columns OrgWindowReader reads by primary-key range: org_id it already
+ * has (the filter's), and a string the same in every row still costs one
+ * per row.
+ */
+const RANGE_COLUMNS =
+  'chain_index, occurred_at, canonical,' +
+  " lower(hex(leaf_hash) || ',' || hex(hash) || ',' || hex(previous_hash) || ',' || hex(signature))," +
+  ' key_id';
+
+/** Chain index column of a row read with RANGE_COLUMNS. */
+const CHAIN_INDEX = 0;
 
 /**
  * The listing's own statement (query/sql-builder.ts: filters, access path,
@@ -85,7 +113,7 @@ export function isOrgWindow(query: EventQuery): boolean {
 /** Read at most this many rows per row wanted: past it, events are too far out of chain order. */
 const MAX_SPAN_FACTOR = 4;
 
-const KEYS = (order: 'ASC' | 'DESC') =>
+const KEYS = (order: 'ASC' | 'DESC', columns: string) =>
   // events_by_org_time (org_id, occurred_at, chain_index) is the listing's
   // own index for these filters, so the order is the listing's: with one
   // org, (occurred_at, org_id, chain_index) is (occurred_at, chain_index).
@@ -95,15 +123,18 @@ const KEYS = (order: 'ASC' | 'DESC') =>
   // of that instant before the position (a batch of 1,000 events shares one
   // millisecond: that made this query 2.5 times slower at a million rows).
   order === 'ASC'
-    ? `SELECT occurred_at, chain_index FROM events INDEXED BY events_by_org_time
+    ? `SELECT ${columns} FROM events INDEXED BY events_by_org_time
        WHERE org_id = ? AND (occurred_at, chain_index) > (?, ?) AND occurred_at <= ?
        ORDER BY occurred_at ASC, chain_index ASC LIMIT ?`
-    : `SELECT occurred_at, chain_index FROM events INDEXED BY events_by_org_time
+    : `SELECT ${columns} FROM events INDEXED BY events_by_org_time
        WHERE org_id = ? AND (occurred_at, chain_index) < (?, ?) AND occurred_at >= ?
        ORDER BY occurred_at DESC, chain_index DESC LIMIT ?`;
 
-/** [occurred_at, chain_index] of an event, as KEYS reads it. */
+/** [occurred_at, chain_index] of an event. */
 type Key = [number, number];
+
+/** The statements of KEYS by order. */
+type KeyStatements = Record<'asc' | 'desc', Database.Statement>;
 
 /**
  * One org's export in the listing order, read without the listing's
@@ -115,7 +146,13 @@ type Key = [number, number];
  * reads the page by the listing's statement.
  */
 export class OrgWindowReader {
-  readonly #keys: Record<'asc' | 'desc', Database.Statement>;
+  readonly #keys: KeyStatements;
+  /**
+   * KEYS of chain_index alone, one number per row (pluck): a page's rows
+   * need no more, and an array per row made this query cost a quarter of
+   * the reads (bench/export-bench.mjs).
+   */
+  readonly #chainIndexes: KeyStatements;
   readonly #orgOfProject: Database.Statement;
   readonly #pageRange: Database.Statement;
   readonly #range: Database.Statement;
@@ -124,15 +161,19 @@ export class OrgWindowReader {
 
   constructor(db: Database.Database) {
     this.#keys = {
-      asc: db.prepare(KEYS('ASC')).raw(),
-      desc: db.prepare(KEYS('DESC')).raw(),
+      asc: db.prepare(KEYS('ASC', 'occurred_at, chain_index')).raw(),
+      desc: db.prepare(KEYS('DESC', 'occurred_at, chain_index')).raw(),
+    };
+    this.#chainIndexes = {
+      asc: db.prepare(KEYS('ASC', 'chain_index')).pluck(),
+      desc: db.prepare(KEYS('DESC', 'chain_index')).pluck(),
     };
     this.#orgOfProject = db.prepare('SELECT 1 FROM orgs WHERE id = ? AND project_id = ?').pluck();
     // project_id: the contract's "never another project's events", checked
     // on each row although an org's events are all of its project.
     this.#pageRange = db
       .prepare(
-        `SELECT ${EXPORT_COLUMNS} FROM events
+        `SELECT ${RANGE_COLUMNS} FROM events
          WHERE org_id = ? AND chain_index >= ? AND chain_index <= ? AND project_id = ?`,
       )
       .raw();
@@ -157,7 +198,7 @@ export class OrgWindowReader {
     const orgId = query.filter.orgId!;
     // The index has no project_id: the org's is checked instead (an org never changes project).
     if (this.#orgOfProject.get(orgId, projectId) === undefined) return [];
-    return this.#readKeys(query).map(([occurredAt, chainIndex]) => ({
+    return (this.#readKeys(this.#keys, query) as Key[]).map(([occurredAt, chainIndex]) => ({
       orgId,
       chainIndex,
       occurredAt,
@@ -169,33 +210,34 @@ export class OrgWindowReader {
     return (this.#range.all(orgId, fromIndex, toIndex) as unknown[][]).map(toExportRow);
   }
 
-  #readKeys(query: EventQuery): Key[] {
+  /** The page's keys, read by `statements` (KEYS). */
+  #readKeys(statements: KeyStatements, query: EventQuery): unknown[] {
     const { filter, after, limit } = query;
     const from = filter.from ?? Number.MIN_SAFE_INTEGER;
     // occurred_at is in whole milliseconds: < to is <= to - 1.
     const to = filter.to === null ? Number.MAX_SAFE_INTEGER : filter.to - 1;
-    const keys = this.#keys[query.order];
+    const keys = statements[query.order];
     if (query.order === 'asc') {
       // Strictly after both the window's start and the keyset position.
       const start: Key =
         after === null || after.occurredAt < from
           ? [from, -1]
           : [after.occurredAt, after.chainIndex];
-      return keys.all(filter.orgId, ...start, to, limit) as Key[];
+      return keys.all(filter.orgId, ...start, to, limit);
     }
     const start: Key =
       after === null || after.occurredAt > to
         ? [to, Number.MAX_SAFE_INTEGER]
         : [after.occurredAt, after.chainIndex];
-    return keys.all(filter.orgId, ...start, from, limit) as Key[];
+    return keys.all(filter.orgId, ...start, from, limit);
   }
 
   #readRows(projectId: string, query: EventQuery): ExportEventRow[] | null {
-    const keys = this.#readKeys(query);
+    const keys = this.#readKeys(this.#chainIndexes, query) as number[];
     if (keys.length === 0) return [];
-    let first = keys[0]![1];
+    let first = keys[0]!;
     let last = first;
-    for (const [, k] of keys) {
+    for (const k of keys) {
       if (k < first) first = k;
       if (k > last) last = k;
     }
@@ -207,11 +249,13 @@ export class OrgWindowReader {
       byIndex[(r[CHAIN_INDEX] as number) - first] = r;
     }
     const rows: ExportEventRow[] = [];
-    for (const [, k] of keys) {
+    for (const k of keys) {
       const r = byIndex[k - first];
       // Not there: another project's (or the listing would not find it either); let it decide.
       if (r === undefined) return null;
-      rows.push(toExportRow(r));
+      rows.push(
+        exportRow(orgId, k, r[1] as number, r[2] as string, r[3] as string, r[4] as string),
+      );
     }
     return rows;
   }
