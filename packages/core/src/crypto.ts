@@ -7,6 +7,12 @@ export interface Ed25519Signer {
   readonly publicKey: Uint8Array;
   /** 64-byte deterministic signature over `message`. */
   sign(message: Uint8Array): Uint8Array;
+  /**
+   * Optional: the signature of each message, byte for byte what `sign` gives
+   * (Ed25519 is deterministic), possibly computed on several threads. Without
+   * it, callers sign the messages one by one.
+   */
+  signEach?(messages: readonly Uint8Array[]): Uint8Array[];
 }
 
 /**

@@ -28,6 +28,23 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Buffer {
 }
 
 /**
+ * The private KeyObject of an Ed25519 `seed` (RFC 8032 private key), as the
+ * node provider's signers hold it. A KeyObject can be posted to a worker
+ * thread without its bytes leaving the process (the server's signing worker).
+ *
+ * @example
+ * ```ts
+ * const key = createEd25519PrivateKey(seed);
+ * const signature = sign(null, message, key); // node:crypto
+ * ```
+ */
+export function createEd25519PrivateKey(seed: Uint8Array): KeyObject {
+  if (seed.length !== 32)
+    throw new LogproofError('ERR_SIGNER_KEY', 'Ed25519 seed must be 32 bytes');
+  return createPrivateKey({ key: withPrefix(PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' });
+}
+
+/**
  * Node's native (OpenSSL) provider: several times faster than pure JS for
  * Ed25519, used by the server on its hot path. Verification keys are cached
  * (bounded) because parsing a KeyObject costs as much as a verification.
@@ -70,13 +87,7 @@ export function createNodeCrypto(options: { verifyKeyCacheSize?: number } = {}):
       return h.digest();
     },
     ed25519Signer(seed: Uint8Array): Ed25519Signer {
-      if (seed.length !== 32)
-        throw new LogproofError('ERR_SIGNER_KEY', 'Ed25519 seed must be 32 bytes');
-      const privateKey = createPrivateKey({
-        key: withPrefix(PKCS8_PREFIX, seed),
-        format: 'der',
-        type: 'pkcs8',
-      });
+      const privateKey = createEd25519PrivateKey(seed);
       const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
       const publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length));
       return {

@@ -11,8 +11,10 @@ import {
   hexToBytes,
   isValidKeyName,
   LogproofError,
+  nobleCrypto,
   parseSignerKey,
   parseVerifierKey,
+  type CryptoProvider,
   type LogproofErrorCode,
 } from '../src/index.js';
 
@@ -190,6 +192,27 @@ describe('createNoteSigner', () => {
     expect(signer.verifierKey).toBe(VKEY);
     expect(signer.sign(new Uint8Array(0))).toHaveLength(64);
     expect(Object.isFrozen(signer)).toBe(true);
+  });
+
+  it('signs each message with signEach as sign does, one by one or through the provider', () => {
+    const messages = [new Uint8Array(0), Uint8Array.of(1, 2, 3), new Uint8Array(300).fill(7)];
+    const signer = createNoteSigner(NAME, SEED);
+    const expected = messages.map((m) => signer.sign(m));
+    expect(signer.signEach([])).toEqual([]);
+    expect(signer.signEach(messages)).toEqual(expected);
+    const seen: number[] = [];
+    const provider: CryptoProvider = {
+      ...nobleCrypto,
+      ed25519Signer: (seed) => ({
+        ...nobleCrypto.ed25519Signer(seed),
+        signEach: (batch) => {
+          seen.push(batch.length);
+          return batch.map((m) => nobleCrypto.ed25519Signer(seed).sign(m));
+        },
+      }),
+    };
+    expect(createNoteSigner(NAME, SEED, provider).signEach(messages)).toEqual(expected);
+    expect(seen).toEqual([3]);
   });
 
   it('rejects a 31-byte seed', () => {

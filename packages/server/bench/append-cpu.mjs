@@ -7,6 +7,10 @@
 //   node bench/append-cpu.mjs [sqlite|postgres] [single events] [batches of 1000] [rounds]
 //   LOGPROOF_TEST_DATABASE_URL  PostgreSQL admin URL (required for postgres)
 //   LOGPROOF_BENCH_CONNECTIONS  concurrent single-event requests (default 32)
+//   LOGPROOF_BENCH_SIGNING_WORKER  0 to sign in the main thread only (default 1, as the server)
+//
+// The CPU figure counts every thread of the process (the signing worker too);
+// "main" is the main thread alone, the one that runs the append transaction.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +23,7 @@ import { MasterKey } from '../dist/master-key.js';
 import { OrgKeys } from '../dist/services/org-keys.js';
 import { AppendQueue } from '../dist/services/append-queue.js';
 import { EventService } from '../dist/services/event-service.js';
+import { SigningWorker } from '../dist/services/signing-worker.js';
 import { sampleEvent } from './store-floor.mjs';
 
 const kind = process.argv[2] ?? 'sqlite';
@@ -26,11 +31,12 @@ const singles = Number(process.argv[3] ?? 20_000);
 const batches = Number(process.argv[4] ?? 30);
 const rounds = Number(process.argv[5] ?? 1);
 const connections = Number(process.env.LOGPROOF_BENCH_CONNECTIONS ?? 32);
+const signing = process.env.LOGPROOF_BENCH_SIGNING_WORKER === '0' ? null : new SigningWorker();
 
 /** CPU time (µs) of a process of this machine, from /proc (Linux only; 0 elsewhere). */
-function processCpu(pid) {
+function processCpu(pid, path = `/proc/${pid}/stat`) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, USER_HZ = 100
   } catch {
@@ -67,7 +73,7 @@ if (kind === 'sqlite') {
 
 try {
   await store.migrate();
-  const crypto = createNodeCrypto();
+  const crypto = signing ? signing.wrap(createNodeCrypto()) : createNodeCrypto();
   const orgKeys = new OrgKeys(
     store,
     MasterKey.parse(randomBytes(32).toString('base64')),
@@ -112,7 +118,11 @@ try {
 
   await drive(single, 2000, connections); // warm up: JIT, caches, first checkpoints
   await drive(batch, 4, 4);
-  console.log(`append path CPU, ${kind}, node ${process.version}`);
+  console.log(
+    `append path CPU, ${kind}, node ${process.version}, signing worker ${signing ? 'on' : 'off'}`,
+  );
+  // The main thread's task has the process id.
+  const mainCpu = () => processCpu(process.pid, `/proc/${process.pid}/task/${process.pid}/stat`);
   for (let round = 0; round < rounds; round++) {
     for (const [name, request, count, concurrency, perRequest] of [
       [`single, ${connections} in flight`, single, singles, connections, 1],
@@ -124,22 +134,25 @@ try {
         .join(' ');
       const pids = await backendPids();
       const backendBefore = pids.map(processCpu);
+      const mainBefore = mainCpu();
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
       await drive(request, count, concurrency);
       const cpu = process.cpuUsage(cpuBefore);
+      const main = mainCpu() - mainBefore;
       const seconds = (performance.now() - started) / 1000;
       const backend = pids.reduce((sum, pid, i) => sum + processCpu(pid) - backendBefore[i], 0);
       const events = count * perRequest;
       const perEvent = (us) => (us / events).toFixed(1);
       console.log(
-        `${name.padEnd(28)} ${perEvent(cpu.user + cpu.system).padStart(6)} µs/event (user ${perEvent(cpu.user)}, sys ${perEvent(cpu.system)})` +
+        `${name.padEnd(28)} ${perEvent(cpu.user + cpu.system).padStart(6)} µs/event (user ${perEvent(cpu.user)}, sys ${perEvent(cpu.system)}, main ${perEvent(main)})` +
           (kind === 'postgres' ? `  + backends ${perEvent(backend)} µs/event` : '') +
           `  ${(events / seconds).toFixed(0).padStart(6)} events/s  load ${load}`,
       );
     }
   }
 } finally {
+  await signing?.close();
   await store.close();
   await cleanup();
 }

@@ -10,6 +10,7 @@ import { OrgKeys } from './services/org-keys.js';
 import { SelfAudit } from './services/self-audit.js';
 import { VerificationService } from './services/verification-service.js';
 import { Tenancy } from './services/tenancy.js';
+import { SigningWorker } from './services/signing-worker.js';
 import type { Store } from './store/store.js';
 import { PostgresStore } from './stores/postgres/postgres-store.js';
 import { SqliteStore } from './stores/sqlite/sqlite-store.js';
@@ -21,7 +22,7 @@ import {
 } from './webhooks/webhook-runtime.js';
 import type { WorkerLogger } from './webhooks/delivery-worker.js';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { ExportJobs } from './exports/export-jobs.js';
 import { ExportService } from './exports/export-service.js';
 import { PdfFonts } from './exports/pdf-fonts.js';
@@ -86,9 +87,11 @@ export async function createLogproof(
   const { key: masterKey, notice } = loadMasterKey(config);
   if (notice) notices.push(notice);
   const store = options.store ?? openStore(config);
+  // Appends sign on a second thread too, when there is a second core.
+  const signing = availableParallelism() > 1 ? new SigningWorker() : null;
   try {
     await store.migrate();
-    const crypto = createNodeCrypto();
+    const crypto = signing?.wrap(createNodeCrypto()) ?? createNodeCrypto();
     const clock = options.clock ?? Date.now;
     const metrics = new Metrics();
     const orgKeys = new OrgKeys(store, masterKey, crypto, config.origin, clock);
@@ -194,6 +197,7 @@ export async function createLogproof(
       // Saves every delivery cursor and gives the leases up (API.md "Operations").
       await webhooks.close();
       await store.close();
+      await signing?.close();
     });
     selfAudit.start(app.log);
     if (config.webhookWorker) webhooks.worker.start(app.log);
@@ -211,6 +215,7 @@ export async function createLogproof(
     };
   } catch (error) {
     await store.close();
+    await signing?.close();
     throw error;
   }
 }

@@ -25,6 +25,11 @@ export interface NoteSigner {
   readonly verifierKey: string;
   /** 64-byte Ed25519 signature over `message` (RFC 8032, deterministic). */
   sign(message: Uint8Array): Uint8Array;
+  /**
+   * `messages.map(sign)`, the same bytes; a crypto provider may spread the
+   * work over threads (the server's signing worker).
+   */
+  signEach(messages: readonly Uint8Array[]): Uint8Array[];
 }
 
 // Go's note.NewSigner format: "PRIVATE+KEY+<name>+<hex8>+<base64(0x01 || seed)>".
@@ -72,6 +77,8 @@ export function createNoteSigner(
     publicKey,
     verifierKey: formatVerifierKey(name, publicKey, crypto),
     sign: (message: Uint8Array) => ed.sign(message),
+    signEach: (messages: readonly Uint8Array[]) =>
+      ed.signEach ? ed.signEach(messages) : messages.map((m) => ed.sign(m)),
   });
 }
 

@@ -10,6 +10,7 @@ import {
   readerFromMap,
   signCheckpoint,
   type CryptoProvider,
+  type EventEntry,
   type NormalizedEvent,
   type NoteSigner,
   type StoredEvent,
@@ -224,12 +225,11 @@ export class AppendQueue {
           return log;
         };
         const idempotency: IdempotencyRecord[] = [];
-        const results = requests.map((request) => {
-          const stored = request.items.map((item) => {
+        const built = requests.map((request) => {
+          const events = request.items.map((item) => {
             const log = logOf(item);
-            const id = newId('evt', now);
             const entry = buildEntry(item.event, {
-              id,
+              id: newId('evt', now),
               org: item.org.id,
               orgExternalId: item.org.externalId,
               chainIndex: log.frontier.size,
@@ -240,37 +240,22 @@ export class AppendQueue {
             const bytes = encoder.encode(canonical);
             const leaf = leafHash(bytes, crypto);
             const hash = chainHash(log.headHash, leaf, crypto);
-            const signature = log.signer.sign(bytes);
-            log.events.push({
-              id,
+            const event: BuiltEvent = {
               projectId: request.projectId,
-              orgId: item.org.id,
-              chainIndex: entry.chain_index,
+              entry,
               canonical,
-              leafHash: leaf,
+              bytes,
+              leaf,
               hash,
+              hashHex: bytesToHex(hash),
               previousHash: log.headHash,
-              signature,
-              keyId: log.signer.keyIdHex,
-              action: entry.action,
-              actorId: entry.actor.id,
-              actorType: entry.actor.type,
-              occurredAt: Date.parse(entry.occurred_at),
-              createdAt: now,
-              outcome: entry.outcome,
-              entryType: entry.entry_type,
-              targets: entry.targets.map((t) => ({ type: t.type, id: t.id })),
-            });
-            for (const h of log.frontier.append(leaf)) log.treeHashes.push(h);
-            const event: StoredEvent = {
-              ...entry,
-              leaf_hash: bytesToHex(leaf),
-              hash: bytesToHex(hash),
-              previous_hash: bytesToHex(log.headHash),
-              signature: bytesToBase64(signature),
-              key_id: log.signer.keyIdHex,
+              previousHex: log.headHex,
+              stored: null,
             };
+            for (const h of log.frontier.append(leaf)) log.treeHashes.push(h);
+            log.built.push(event);
             log.headHash = hash;
+            log.headHex = event.hashHex;
             return event;
           });
           for (const rec of request.idempotency) {
@@ -279,14 +264,32 @@ export class AppendQueue {
               key: rec.key,
               requestHash: rec.requestHash,
               eventIds: rec.eventIds.map((ref) =>
-                typeof ref === 'number' ? stored[ref]!.id : ref,
+                typeof ref === 'number' ? events[ref]!.entry.id : ref,
               ),
               createdAt: now,
             });
           }
-          eventCount += stored.length;
-          return stored;
+          eventCount += events.length;
+          return events;
         });
+        // Signatures last, each log's in one call, which may spread them
+        // over two threads (./signing-worker.ts).
+        for (const log of logs.values()) {
+          const signatures = log.signer.signEach(log.built.map((e) => e.bytes));
+          log.built.forEach((e, i) => {
+            const signature = signatures[i]!;
+            log.events.push(toEventRecord(e, signature, log.signer.keyIdHex, now));
+            e.stored = {
+              ...e.entry,
+              leaf_hash: bytesToHex(e.leaf),
+              hash: e.hashHex,
+              previous_hash: e.previousHex,
+              signature: bytesToBase64(signature),
+              key_id: log.signer.keyIdHex,
+            };
+          });
+        }
+        const results = built.map((events) => events.map((e) => e.stored!));
         const writes: LogWrite[] = [];
         for (const [orgId, log] of logs) {
           const rootHash = log.frontier.root();
@@ -324,8 +327,56 @@ interface LogState {
   readonly frontier: MerkleFrontier;
   readonly signer: NoteSigner;
   headHash: Uint8Array;
+  /** headHash in hex: the next event's previous_hash. */
+  headHex: string;
+  /** The events built in this commit, waiting for their signatures. */
+  readonly built: BuiltEvent[];
   readonly events: EventRecord[];
   readonly treeHashes: StoredTreeHash[];
+}
+
+/** An event chained but not yet signed. */
+interface BuiltEvent {
+  readonly projectId: string;
+  readonly entry: EventEntry;
+  readonly canonical: string;
+  readonly bytes: Uint8Array;
+  readonly leaf: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly hashHex: string;
+  readonly previousHash: Uint8Array;
+  readonly previousHex: string;
+  /** The event as the API returns it, once signed. */
+  stored: StoredEvent | null;
+}
+
+function toEventRecord(
+  e: BuiltEvent,
+  signature: Uint8Array,
+  keyId: string,
+  createdAt: number,
+): EventRecord {
+  const { entry } = e;
+  return {
+    id: entry.id,
+    projectId: e.projectId,
+    orgId: entry.org,
+    chainIndex: entry.chain_index,
+    canonical: e.canonical,
+    leafHash: e.leaf,
+    hash: e.hash,
+    previousHash: e.previousHash,
+    signature,
+    keyId,
+    action: entry.action,
+    actorId: entry.actor.id,
+    actorType: entry.actor.type,
+    occurredAt: Date.parse(entry.occurred_at),
+    createdAt,
+    outcome: entry.outcome,
+    entryType: entry.entry_type,
+    targets: entry.targets.map((t) => ({ type: t.type, id: t.id })),
+  };
 }
 
 function openLog(
@@ -345,5 +396,13 @@ function openLog(
     frontier === null && cached !== undefined && cached.size === head.treeSize
       ? cached.clone()
       : MerkleFrontier.fromHashes(head.treeSize, readerFromMap(frontier ?? new Map()), crypto);
-  return { frontier: tree, signer, headHash: head.headHash, events: [], treeHashes: [] };
+  return {
+    frontier: tree,
+    signer,
+    headHash: head.headHash,
+    headHex: bytesToHex(head.headHash),
+    built: [],
+    events: [],
+    treeHashes: [],
+  };
 }
