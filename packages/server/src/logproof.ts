@@ -14,6 +14,7 @@ import { SigningWorker } from './services/signing-worker.js';
 import type { Store } from './store/store.js';
 import { PostgresStore } from './stores/postgres/postgres-store.js';
 import { SqliteStore } from './stores/sqlite/sqlite-store.js';
+import { SqliteVerifyWorker } from './stores/sqlite/verify-worker.js';
 import {
   createWebhookRuntime,
   createWebhookWorker,
@@ -89,6 +90,12 @@ export async function createLogproof(
   const store = options.store ?? openStore(config);
   // Appends sign on a second thread too, when there is a second core.
   const signing = availableParallelism() > 1 ? new SigningWorker() : null;
+  // Whole-log verifications check chunks on a second thread too, with its
+  // own read-only connection to the SQLite file.
+  const verifyWorker =
+    store instanceof SqliteStore && store.filename !== ':memory:' && availableParallelism() > 1
+      ? new SqliteVerifyWorker({ filename: store.filename })
+      : null;
   try {
     await store.migrate();
     const crypto = signing?.wrap(createNodeCrypto()) ?? createNodeCrypto();
@@ -117,6 +124,7 @@ export async function createLogproof(
       store,
       crypto,
       originOf: (id) => orgKeys.originOf(id),
+      helper: verifyWorker,
     });
     const selfAudit = new SelfAudit({
       store,
@@ -194,6 +202,7 @@ export async function createLogproof(
       await exportJobs.stop();
       // The audit reads the store: stop it first.
       await selfAudit.stop();
+      await verifyWorker?.close();
       // Saves every delivery cursor and gives the leases up (API.md "Operations").
       await webhooks.close();
       await store.close();
@@ -214,6 +223,7 @@ export async function createLogproof(
       close: () => app.close(),
     };
   } catch (error) {
+    await verifyWorker?.close();
     await store.close();
     await signing?.close();
     throw error;

@@ -15,7 +15,15 @@ import {
 } from '@logproof/core';
 import type { LogRow, PackedLogRange } from '../store/log-read-port.js';
 import type { CheckpointRecord, LogHead, StoredTreeHash } from '../store/records.js';
-import { checkPackedRange, hashToText, textToHash } from './packed-range-check.js';
+import {
+  checkPackedRange,
+  hashToText,
+  isFrontierOf,
+  isHashText,
+  textToHash,
+  type PackedRangeEnd,
+  type PackedRangeStart,
+} from './packed-range-check.js';
 
 /** What a problem is about (API.md "Verification", POST /v1/orgs/{org}/verify). */
 export type LogCheck =
@@ -223,6 +231,64 @@ export class LogVerifier {
       inside.map((cp) => cp.treeSize),
     );
     if (end === null) return false;
+    this.#takePackedEnd(from, to, end, checkpoints, inside);
+    return true;
+  }
+
+  /**
+   * Takes chain_index [from, to) as checked by checkPackedRange elsewhere
+   * (another thread) from `start`, which that thread read from the stored
+   * rows: when `start` is exactly where this verifier stands (the previous
+   * hash and the frontier it recomputed), checkPackedRange ran on the same
+   * inputs as checkPackedChunk would, so its `end` is the one
+   * checkPackedChunk would reach. Returns false having changed nothing when
+   * `start` differs (a stored value at the boundary was changed: the caller
+   * checks the chunk itself, which names it) or `end` lacks the frontier of
+   * a checkpoint in the range. `checkpoints` as for checkChunk, read here.
+   */
+  acceptPackedRange(
+    from: number,
+    to: number,
+    start: PackedRangeStart,
+    end: PackedRangeEnd,
+    checkpoints: readonly CheckpointRecord[],
+  ): boolean {
+    if (from !== this.#size) {
+      throw new Error(`verifier: chunk starts at ${from}, expected ${this.#size}`);
+    }
+    const frontierText = this.#frontierText;
+    if (
+      this.#o.signatures ||
+      this.#previous === undefined ||
+      this.#frontier === null ||
+      frontierText === null ||
+      start.previous !== hashToText(this.#previous) ||
+      !isFrontierOf(from, start.frontier) ||
+      !start.frontier.every((h, k) => h === frontierText[k])
+    ) {
+      return false;
+    }
+    // What another thread sent is checked for shape before anything is changed.
+    const inside = checkpoints.filter((cp) => cp.treeSize > from && cp.treeSize <= to);
+    if (
+      !isHashText(end.previous) ||
+      !isFrontierOf(to, end.frontier) ||
+      !(end.snapshots instanceof Map) ||
+      !inside.every((cp) => isFrontierOf(cp.treeSize, end.snapshots.get(cp.treeSize)))
+    ) {
+      return false;
+    }
+    this.#takePackedEnd(from, to, end, checkpoints, inside);
+    return true;
+  }
+
+  #takePackedEnd(
+    from: number,
+    to: number,
+    end: PackedRangeEnd,
+    checkpoints: readonly CheckpointRecord[],
+    inside: readonly CheckpointRecord[],
+  ): void {
     for (const cp of checkpoints) {
       if (cp.treeSize === from) this.#checkCheckpoint(cp);
     }
@@ -236,7 +302,6 @@ export class LogVerifier {
     this.#previous = textToHash(end.previous);
     this.#checked += to - from;
     this.#size = to;
-    return true;
   }
 
   #frontierOf(size: number, hashes: readonly string[]): MerkleFrontier {

@@ -1,4 +1,6 @@
-import { storedHashCount } from '@logproof/core';
+// The Merkle index math alone: the SQLite verify worker loads this file, and
+// the whole core costs a fresh thread 0.2 s of CPU to load.
+import { storedHashCount, storedHashIndex } from '@logproof/core/merkle';
 import { hash } from 'node:crypto';
 import type { PackedLogRange } from '../store/log-read-port.js';
 
@@ -34,6 +36,43 @@ function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** How many hashes the Merkle frontier of `size` leaves holds: one per complete subtree. */
+function frontierLength(size: number): number {
+  let ones = 0;
+  for (let x = size; x > 0; x = Math.floor(x / 2)) ones += x % 2;
+  return ones;
+}
+
+/**
+ * The stored-hash indexes of the Merkle frontier of `size` leaves, largest
+ * (leftmost) subtree first as in PackedRangeStart: RFC 6962 §2.1 splits
+ * the tree into complete subtrees, one per one bit of `size`.
+ */
+export function frontierHashIndexes(size: number): number[] {
+  const out: number[] = [];
+  let offset = 0;
+  for (let level = Math.floor(Math.log2(Math.max(1, size))) + 1; level >= 0; level--) {
+    const span = 2 ** level;
+    if (Math.floor(size / span) % 2 === 1) {
+      out.push(storedHashIndex(level, offset / span));
+      offset += span;
+    }
+  }
+  return out;
+}
+
+/** Whether `value` is a hash as this file writes them (for what another thread sent). */
+export function isHashText(value: unknown): value is string {
+  return typeof value === 'string' && value.length === HASH;
+}
+
+/** Whether `hashes` can be the frontier of `size` leaves: one hash per complete subtree. */
+export function isFrontierOf(size: number, hashes: unknown): hashes is readonly string[] {
+  return (
+    Array.isArray(hashes) && hashes.length === frontierLength(size) && hashes.every(isHashText)
+  );
+}
+
 /** Where a range starts: the hash of the event before it and the Merkle frontier after it. */
 export interface PackedRangeStart {
   readonly previous: string;
@@ -63,9 +102,7 @@ export function checkPackedRange(
   snapshotSizes: readonly number[],
 ): PackedRangeEnd | null {
   const n = to - from;
-  let ones = 0;
-  for (let x = from; x > 0; x = Math.floor(x / 2)) ones += x % 2;
-  if (start.frontier.length !== ones) return null; // not the frontier of `from` leaves
+  if (start.frontier.length !== frontierLength(from)) return null; // not the frontier of `from` leaves
   const lengths = packed.canonicalLengths;
   const treeCount = storedHashCount(to) - storedHashCount(from);
   if (

@@ -26,6 +26,7 @@ import type { HashMatch } from '../store/log-read-port.js';
 import type { CheckpointRecord, EventRecord, OrgKeyRecord, OrgRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { LogVerifier, type LogVerification, type VerifiedPrefix } from './log-verifier.js';
+import type { PackedRangeHelper, PackedRangeRun } from './packed-range-helper.js';
 
 /** An org key with its published forms (PROOFS.md §5). */
 export interface PublishedKey {
@@ -57,6 +58,11 @@ export interface VerificationServiceOptions {
   readonly originOf: (orgId: string) => string;
   /** Events read per chunk by a whole-log verification (memory stays bounded by it). */
   readonly chunkSize?: number;
+  /**
+   * Another thread that checks chunks of whole-log verifications without
+   * event signatures too (on SQLite, SqliteVerifyWorker).
+   */
+  readonly helper?: PackedRangeHelper | null;
 }
 
 /** A stored tree hash a proof needs is gone: the log was damaged, not the request. */
@@ -147,33 +153,63 @@ export class VerificationService {
     });
     const end = org.treeSize;
     let from = verifier.size;
-    // The checkpoint at the starting size is checked too: for a continued
-    // run that is the check that the verified prefix's root still holds.
-    let afterSize = from - 1;
-    do {
-      const to = Math.min(end, from + chunkSize);
-      const [packed, checkpoints] = await Promise.all([
-        // Event signatures need each row's key and signature: row by row.
-        options.signatures ? null : this.#store.scanPackedLog(org.id, from, to),
-        this.#store.listCheckpoints(org.id, afterSize, to),
-      ]);
-      if (packed === null || !verifier.checkPackedChunk(from, to, packed, checkpoints)) {
-        // Something in the chunk does not match (or cannot be checked
-        // packed): the row-by-row check names what.
-        const [rows, hashes] = await Promise.all([
-          this.#store.scanLog(org.id, from, to - from, { signatures: options.signatures }),
-          this.#store.scanTreeHashes(org.id, storedHashCount(from), storedHashCount(to)),
-        ]);
-        verifier.checkChunk(from, to, rows, hashes, checkpoints);
+    // Event signatures are checked row by row, in this thread alone.
+    const run =
+      !options.signatures && end - from > chunkSize
+        ? (this.options.helper?.begin(org.id, from, end, chunkSize) ?? null)
+        : null;
+    try {
+      // The checkpoint at the starting size is checked too: for a continued
+      // run that is the check that the verified prefix's root still holds.
+      let afterSize = from - 1;
+      for (let k = 0; ; k++) {
+        const to = Math.min(end, from + chunkSize);
+        await this.#checkChunk(verifier, run, k, org.id, from, to, afterSize, options.signatures);
+        run?.done(k);
+        from = to;
+        afterSize = to;
+        options.signal?.throwIfAborted();
+        if (from >= end) break;
+        // better-sqlite3 answers synchronously: without this a long log would
+        // hold the event loop (and every other request) for the whole run.
+        await yieldToEventLoop();
       }
-      from = to;
-      afterSize = to;
-      options.signal?.throwIfAborted();
-      // better-sqlite3 answers synchronously: without this a long log would
-      // hold the event loop (and every other request) for the whole run.
-      await yieldToEventLoop();
-    } while (from < end);
+    } finally {
+      run?.end();
+    }
     return { ...verifier.finish(org), durationMs: performance.now() - started };
+  }
+
+  /** Chunk k, [from, to), of a whole-log verification: the helper's check, packed, or row by row. */
+  async #checkChunk(
+    verifier: LogVerifier,
+    run: PackedRangeRun | null,
+    k: number,
+    orgId: string,
+    from: number,
+    to: number,
+    afterSize: number,
+    signatures: boolean,
+  ): Promise<void> {
+    const helped = run !== null && !run.take(k);
+    const [check, read, checkpoints] = await Promise.all([
+      helped ? run.result(k) : null,
+      // Event signatures need each row's key and signature: row by row.
+      helped || signatures ? null : this.#store.scanPackedLog(orgId, from, to),
+      this.#store.listCheckpoints(orgId, afterSize, to),
+    ]);
+    if (check && verifier.acceptPackedRange(from, to, check.start, check.end, checkpoints)) return;
+    // The helper's chunk did not match, or not from here: checked again in this thread.
+    const packed = helped ? await this.#store.scanPackedLog(orgId, from, to) : read;
+    if (packed === null || !verifier.checkPackedChunk(from, to, packed, checkpoints)) {
+      // Something in the chunk does not match (or cannot be checked
+      // packed): the row-by-row check names what.
+      const [rows, hashes] = await Promise.all([
+        this.#store.scanLog(orgId, from, to - from, { signatures }),
+        this.#store.scanTreeHashes(orgId, storedHashCount(from), storedHashCount(to)),
+      ]);
+      verifier.checkChunk(from, to, rows, hashes, checkpoints);
+    }
   }
 
   /** Checks one event from its stored bytes and proves it is in the latest checkpoint. */

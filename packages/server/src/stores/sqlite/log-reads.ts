@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { storedHashCount } from '@logproof/core';
+import { storedHashCount } from '@logproof/core/merkle'; // loaded by ./verify-worker-thread.ts too
 import type { HashMatch, LogReadStore, LogRow, PackedLogRange } from '../../store/log-read-port.js';
 import type { CheckpointRecord, OrgKeyRecord, StoredTreeHash } from '../../store/records.js';
 import { toCheckpoint } from '../row-mappers.js';

@@ -153,6 +153,8 @@ export interface SqliteStoreOptions {
 /** The embedded default store: one SQLite file, WAL, synchronous=FULL. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  /** The database file, or ':memory:'. */
+  readonly filename: string;
   readonly #db: Database.Database;
   #stmts: Statements | undefined;
   #logReads: SqliteLogReads | undefined;
@@ -160,6 +162,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+    this.filename = options.filename;
     this.#db = new Database(options.filename);
     this.#db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk (WAL fsynced) before better-sqlite3 returns,
