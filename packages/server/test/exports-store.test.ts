@@ -328,31 +328,52 @@ describe('SQLite export rows', () => {
       const { orgId, events } = await seedOrg(t, 'acme', [
         { action: 'user.login', actor: { id: 'a' } },
         { action: 'user.login', actor: { id: 'b' } },
+        { action: 'user.login', actor: { id: 'c' } },
       ]);
       const db = new Database(join(t.dataDir, 'logproof.db'));
       try {
         db.prepare(
           "UPDATE events SET leaf_hash = x'abcd' WHERE org_id = ? AND chain_index = 1",
         ).run(orgId);
+        // As many bytes in all as an intact row (160), in other places.
+        db.prepare(
+          `UPDATE events SET leaf_hash = CAST(leaf_hash || x'ee' AS BLOB), signature = substr(signature, 1, 63)
+           WHERE org_id = ? AND chain_index = 2`,
+        ).run(orgId);
       } finally {
         db.close();
       }
       const projectId = (await t.logproof.store.getOrgById(orgId))!.projectId;
       for (const rows of [
-        await t.logproof.store.readExportRange(orgId, 0, 2),
+        await t.logproof.store.readExportRange(orgId, 0, 3),
         await t.logproof.store.listExportEvents(projectId, {
           filter: parseEventFilter({}, orgId),
           order: 'asc',
           limit: 10,
           after: null,
         }),
+        // Not one org alone: the listing's own statement.
+        await t.logproof.store.listExportEvents(projectId, {
+          filter: parseEventFilter({ action: 'user.login' }, null),
+          order: 'asc',
+          limit: 10,
+          after: null,
+        }),
       ]) {
+        expect(rows).toHaveLength(3);
         const damaged = rows.find((r) => r.chainIndex === 1)!;
         expect(damaged.leafHashHex).toBe('abcd');
         expect(damaged.hashHex).toBe(events[1]!.hash);
         expect(damaged.previousHashHex).toBe(events[1]!.previous_hash);
         expect(damaged.signatureBase64).toBe(events[1]!.signature);
         expect(rows.find((r) => r.chainIndex === 0)!.leafHashHex).toBe(events[0]!.leaf_hash);
+        const shifted = rows.find((r) => r.chainIndex === 2)!;
+        expect(shifted.leafHashHex).toBe(events[2]!.leaf_hash + 'ee');
+        expect(shifted.hashHex).toBe(events[2]!.hash);
+        expect(shifted.previousHashHex).toBe(events[2]!.previous_hash);
+        expect(shifted.signatureBase64).toBe(
+          Buffer.from(events[2]!.signature, 'base64').subarray(0, 63).toString('base64'),
+        );
       }
     } finally {
       await t.close();
