@@ -3,13 +3,36 @@ import { LogproofError } from './errors.js';
 // Browser-safe byte helpers: no Buffer, so the same verifier runs in the SDK,
 // the CLI and the portal. Decoders are strict: every byte is attacker-controlled.
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+
+// The encoders gather character codes and make one flat string of them per
+// chunk (the chunk keeps the argument list of String.fromCharCode short). A
+// string grown by `+=` two characters at a time is a rope of a few dozen
+// pieces, and the server keeps the hex and base64 of every appended event
+// until its response is sent: each rope piece was copied by every
+// young-generation garbage collection in between.
+const HEX_CHUNK = 4096;
+// Whole 3-byte groups, so that only the last chunk can have a padded tail.
+const BASE64_CHUNK = 4095;
+const HEX_CODES = codesOf('0123456789abcdef');
+
+function codesOf(alphabet: string): number[] {
+  return Array.from(alphabet, (c) => c.charCodeAt(0));
+}
 
 /** Lowercase hex of `bytes`. */
 export function bytesToHex(bytes: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  for (let start = 0; start < bytes.length; start += HEX_CHUNK) {
+    const end = Math.min(start + HEX_CHUNK, bytes.length);
+    const codes = new Array<number>(2 * (end - start));
+    for (let i = start, j = 0; i < end; i++) {
+      const b = bytes[i]!;
+      codes[j++] = HEX_CODES[b >>> 4]!;
+      codes[j++] = HEX_CODES[b & 15]!;
+    }
+    out += String.fromCharCode(...codes);
+  }
   return out;
 }
 
@@ -26,22 +49,33 @@ export function hexToBytes(hex: string): Uint8Array {
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+const B64_CODES = codesOf(B64);
+const PAD = '='.charCodeAt(0);
 
 /** Standard base64 (RFC 4648 §4) with padding. */
 export function bytesToBase64(bytes: Uint8Array): string {
   let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + B64[(n >>> 6) & 63]! + B64[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += B64[n >>> 18]! + B64[(n >>> 12) & 63]! + B64[(n >>> 6) & 63]! + '=';
+  for (let start = 0; start < bytes.length; start += BASE64_CHUNK) {
+    const end = Math.min(start + BASE64_CHUNK, bytes.length);
+    const codes = new Array<number>(4 * Math.ceil((end - start) / 3));
+    let i = start;
+    let j = 0;
+    for (; i + 2 < end; i += 3) {
+      const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      codes[j++] = B64_CODES[n >>> 18]!;
+      codes[j++] = B64_CODES[(n >>> 12) & 63]!;
+      codes[j++] = B64_CODES[(n >>> 6) & 63]!;
+      codes[j++] = B64_CODES[n & 63]!;
+    }
+    const rest = end - i;
+    if (rest > 0) {
+      const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+      codes[j++] = B64_CODES[n >>> 18]!;
+      codes[j++] = B64_CODES[(n >>> 12) & 63]!;
+      codes[j++] = rest === 2 ? B64_CODES[(n >>> 6) & 63]! : PAD;
+      codes[j++] = PAD;
+    }
+    out += String.fromCharCode(...codes);
   }
   return out;
 }

@@ -133,7 +133,8 @@ try {
         .map((l) => l.toFixed(2))
         .join(' ');
       const pids = await backendPids();
-      const backendBefore = pids.map(processCpu);
+      // Not pids.map(processCpu): the index would be read as the path (an fd).
+      const backendBefore = pids.map((pid) => processCpu(pid));
       const mainBefore = mainCpu();
       const cpuBefore = process.cpuUsage();
       const started = performance.now();

@@ -24,6 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createLogproof, readConfig } from '../dist/index.js';
+import { entryTermsOf } from '../dist/query/event-terms.js';
 import { fmt } from './bench-util.mjs';
 
 const total = Number(process.env.LOGPROOF_BENCH_EVENTS ?? 1_000_000);
@@ -100,12 +101,14 @@ async function seed1M(store, org) {
     await store.append([{ orgId: org.id, knownTreeSize: -1 }], (logs) => {
       const { head } = logs.get(org.id);
       const events = [];
+      const terms = [];
       for (let i = 0; i < count; i++) {
         const chainIndex = head.treeSize + i;
         const createdAt = Math.floor(start + chainIndex * step);
         // Mostly in order, some backfilled by up to an hour.
         const occurredAt = createdAt - (random() < 0.1 ? Math.floor(random() * 3_600_000) : 0);
         const entry = entryOf(org, chainIndex, createdAt, occurredAt);
+        terms.push(entryTermsOf(entry));
         events.push({
           id: entry.id,
           projectId: org.projectId,
@@ -134,6 +137,7 @@ async function seed1M(store, org) {
           {
             orgId: org.id,
             events,
+            terms,
             treeHashes: [],
             checkpoint: {
               orgId: org.id,

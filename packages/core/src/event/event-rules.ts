@@ -37,6 +37,9 @@ const LONE_SURROGATE =
   'contains a lone surrogate (an unpaired UTF-16 code unit in U+D800-U+DFFF); strings must be well-formed Unicode';
 
 function isFree(ctx: RuleContext, path: string): boolean {
+  // Most bodies have no problem at all: then every path is free, and joining
+  // the two path halves (a quarter of this pass's time) is skipped.
+  if (ctx.problems.size === 0) return true;
   return !ctx.problems.full && !ctx.problems.has(ctx.basePath + path);
 }
 

@@ -60,13 +60,14 @@ function objectMember(value: unknown, name: string): Record<string, unknown> | n
 }
 
 /**
- * The term rows of an event, read from its canonical JSON (PROOFS.md §2, the
- * source of truth), so that every writer of events gets the same rows: its
- * actor's name and email, its context's IP and its metadata strings
- * (isMetadataTermSearchable says why not the other metadata values).
+ * The term rows of an event entry (PROOFS.md §2): its actor's name and
+ * email, its context's IP and its metadata strings
+ * (isMetadataTermSearchable says why not the other metadata values). The
+ * append service passes the entry object it has just built and
+ * canonicalised, so that no append parses JSON back; any other reader
+ * passes the parsed canonical JSON (eventTermsOf), which gives the same rows.
  */
-export function eventTermsOf(canonical: string): EventTerm[] {
-  const entry = JSON.parse(canonical) as unknown;
+export function entryTermsOf(entry: unknown): EventTerm[] {
   const terms: EventTerm[] = [];
   const actor = objectMember(entry, 'actor');
   const context = objectMember(entry, 'context');
@@ -81,6 +82,11 @@ export function eventTermsOf(canonical: string): EventTerm[] {
     for (const [key, value] of Object.entries(metadata)) addString(`metadata.${key}`, value);
   }
   return terms;
+}
+
+/** The term rows of an event, read from its canonical JSON (the source of truth). */
+export function eventTermsOf(canonical: string): EventTerm[] {
+  return entryTermsOf(JSON.parse(canonical) as unknown);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type StoredEvent,
 } from '@logproof/core';
 import { newId } from '../ids.js';
+import { entryTermsOf, type EventTerm } from '../query/event-terms.js';
 import type {
   EventRecord,
   IdempotencyRecord,
@@ -279,14 +280,15 @@ export class AppendQueue {
           log.built.forEach((e, i) => {
             const signature = signatures[i]!;
             log.events.push(toEventRecord(e, signature, log.signer.keyIdHex, now));
-            e.stored = {
-              ...e.entry,
+            log.terms.push(entryTermsOf(e.entry));
+            // Object.assign, not a spread (toStoredEvent says why).
+            e.stored = Object.assign({}, e.entry, {
               leaf_hash: bytesToHex(e.leaf),
               hash: e.hashHex,
               previous_hash: e.previousHex,
               signature: bytesToBase64(signature),
               key_id: log.signer.keyIdHex,
-            };
+            });
           });
         }
         const results = built.map((events) => events.map((e) => e.stored!));
@@ -300,6 +302,7 @@ export class AppendQueue {
           writes.push({
             orgId,
             events: log.events,
+            terms: log.terms,
             treeHashes: log.treeHashes,
             checkpoint: {
               orgId,
@@ -332,6 +335,7 @@ interface LogState {
   /** The events built in this commit, waiting for their signatures. */
   readonly built: BuiltEvent[];
   readonly events: EventRecord[];
+  readonly terms: EventTerm[][];
   readonly treeHashes: StoredTreeHash[];
 }
 
@@ -403,6 +407,7 @@ function openLog(
     headHex: bytesToHex(head.headHash),
     built: [],
     events: [],
+    terms: [],
     treeHashes: [],
   };
 }

@@ -19,6 +19,8 @@ export function assertLogWriteFits(
     if (e.chainIndex !== start + i)
       throw new Error(`append: event ${e.id} has chain_index ${e.chainIndex}, want ${start + i}`);
   });
+  if (write.terms.length !== write.events.length)
+    throw new Error('append: the terms do not pair with the events');
   if (write.checkpoint.orgId !== write.orgId) throw new Error('append: checkpoint of another org');
   if (
     write.head.treeSize !== start + write.events.length ||

@@ -1,6 +1,8 @@
 // Plain records exchanged between the domain services and a Store. Times are
 // milliseconds since the epoch; hashes, keys and signatures are raw bytes.
 
+import type { EventTerm } from '../query/event-terms.js';
+
 export const SCOPES = ['events:write', 'events:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -113,6 +115,11 @@ export interface LogHead {
 export interface LogWrite {
   readonly orgId: string;
   readonly events: readonly EventRecord[];
+  /**
+   * The event_terms rows (migration 7) of each event, in the order of
+   * `events`: entryTermsOf of the event's entry (query/event-terms.ts).
+   */
+  readonly terms: ReadonlyArray<readonly EventTerm[]>;
   readonly treeHashes: readonly StoredTreeHash[];
   readonly checkpoint: CheckpointRecord;
   /** The head after this write; the store moves it only from the head it locked. */

@@ -27,6 +27,7 @@ import type {
   ProjectRecord,
 } from '../../src/store/records.js';
 import type { LockedLog, Store } from '../../src/store/store.js';
+import { eventTermsOf, type EventTerm } from '../../src/query/event-terms.js';
 
 /** A fresh id with a prefix, e.g. `org_5f0c...`. */
 export function newId(prefix: string): string {
@@ -152,6 +153,7 @@ export function buildLogWrite(
   }
   let previousHash = head.headHash;
   const events: EventRecord[] = [];
+  const terms: EventTerm[][] = [];
   const treeHashes: Array<{ index: number; hash: Uint8Array }> = [];
   for (const spec of specs) {
     const chainIndex = frontier.size;
@@ -175,6 +177,7 @@ export function buildLogWrite(
       entry_type: 'business',
       outcome: 'success',
     });
+    terms.push(eventTermsOf(canonical));
     const leaf = leafHash(utf8Encode(canonical));
     const hash = chainHash(previousHash, leaf);
     treeHashes.push(...frontier.append(leaf));
@@ -205,6 +208,7 @@ export function buildLogWrite(
     write: {
       orgId: org.id,
       events,
+      terms,
       treeHashes,
       checkpoint: makeCheckpoint(org.id, frontier.size, rootHash, '0a1b2c3d'),
       head: { treeSize: frontier.size, headHash: previousHash, rootHash },

@@ -818,7 +818,7 @@ async function writeAppend(
     writes.map((w) => w.head.treeSize),
     writes.map((w) => w.head.headHash),
     writes.map((w) => w.head.rootHash),
-    ...eventTermColumns(es),
+    ...eventTermColumns(writes),
   ]);
   if (updated.rowCount !== writes.length)
     throw new Error('append: a log head moved under the lock');

@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
-import { eventTermsOf } from '../../query/event-terms.js';
-import type { EventRecord } from '../../store/records.js';
+import type { LogWrite } from '../../store/records.js';
 
 // Writes the event_terms rows (migration 7) of appended events, inside the
 // append transaction of sqlite-store.ts, so that an event and its terms are
@@ -11,13 +10,13 @@ const INSERT_TERM =
 
 const statements = new WeakMap<Database.Database, Database.Statement>();
 
-/** Inserts the term rows of `events`; the caller holds the write transaction. */
-export function insertEventTerms(db: Database.Database, events: readonly EventRecord[]): void {
+/** Inserts the term rows of the log's events; the caller holds the write transaction. */
+export function insertEventTerms(db: Database.Database, log: LogWrite): void {
   let insert = statements.get(db);
   if (!insert) statements.set(db, (insert = db.prepare(INSERT_TERM)));
-  for (const e of events) {
-    for (const t of eventTermsOf(e.canonical)) {
+  log.events.forEach((e, i) => {
+    for (const t of log.terms[i]!) {
       insert.run(e.projectId, t.field, t.value, e.occurredAt, e.orgId, e.chainIndex);
     }
-  }
+  });
 }

@@ -409,7 +409,7 @@ export class SqliteStore implements Store {
         s.insertTarget.run(e.orgId, e.chainIndex, i, e.targets[i]!.type, e.targets[i]!.id);
       }
     }
-    insertEventTerms(this.#db, log.events);
+    insertEventTerms(this.#db, log);
     for (const h of log.treeHashes) s.insertTreeHash.run(log.orgId, h.index, h.hash);
     this.#insertCheckpoint(log.checkpoint);
     const updated = s.updateHead.run(
