@@ -210,24 +210,14 @@ export class LogVerifier {
     packed: PackedLogRange,
     checkpoints: readonly CheckpointRecord[],
   ): boolean {
-    if (from !== this.#size) {
-      throw new Error(`verifier: chunk starts at ${from}, expected ${this.#size}`);
-    }
-    const frontierText = this.#frontierText;
-    if (
-      this.#o.signatures ||
-      this.#previous === undefined ||
-      this.#frontier === null ||
-      frontierText === null
-    ) {
-      return false;
-    }
+    const start = this.#packedStart(from);
+    if (start === null) return false;
     const inside = checkpoints.filter((cp) => cp.treeSize > from && cp.treeSize <= to);
     const end = checkPackedRange(
       from,
       to,
       packed,
-      { previous: hashToText(this.#previous), frontier: frontierText },
+      start,
       inside.map((cp) => cp.treeSize),
     );
     if (end === null) return false;
@@ -253,18 +243,12 @@ export class LogVerifier {
     end: PackedRangeEnd,
     checkpoints: readonly CheckpointRecord[],
   ): boolean {
-    if (from !== this.#size) {
-      throw new Error(`verifier: chunk starts at ${from}, expected ${this.#size}`);
-    }
-    const frontierText = this.#frontierText;
+    const here = this.#packedStart(from);
     if (
-      this.#o.signatures ||
-      this.#previous === undefined ||
-      this.#frontier === null ||
-      frontierText === null ||
-      start.previous !== hashToText(this.#previous) ||
+      here === null ||
+      start.previous !== here.previous ||
       !isFrontierOf(from, start.frontier) ||
-      !start.frontier.every((h, k) => h === frontierText[k])
+      !start.frontier.every((h, k) => h === here.frontier[k])
     ) {
       return false;
     }
@@ -280,6 +264,27 @@ export class LogVerifier {
     }
     this.#takePackedEnd(from, to, end, checkpoints, inside);
     return true;
+  }
+
+  /**
+   * Where this verifier stands at `from`, as checkPackedRange takes it; null
+   * when chunks cannot be checked packed (event signatures are checked row
+   * by row) or the state is unknown.
+   */
+  #packedStart(from: number): PackedRangeStart | null {
+    if (from !== this.#size) {
+      throw new Error(`verifier: chunk starts at ${from}, expected ${this.#size}`);
+    }
+    const frontier = this.#frontierText;
+    if (
+      this.#o.signatures ||
+      this.#previous === undefined ||
+      this.#frontier === null ||
+      frontier === null
+    ) {
+      return null;
+    }
+    return { previous: hashToText(this.#previous), frontier };
   }
 
   #takePackedEnd(
