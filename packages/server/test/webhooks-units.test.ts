@@ -2,6 +2,7 @@
 // (Standard Webhooks) and its scaling, signatures, message bodies, action
 // patterns.
 import { Webhook } from 'standardwebhooks';
+import { errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { GIVE_UP_AFTER_MS, RetrySchedule, parseRetryAfter } from '../src/webhooks/schedule.js';
 import {
@@ -16,6 +17,7 @@ import {
   matchesActions,
   parseEventRow,
 } from '../src/webhooks/webhook-message.js';
+import { isUndiciTimeout } from '../src/webhooks/webhook-sender.js';
 import { createTestApp, recordEvent } from './helpers/http-app.js';
 
 describe('RetrySchedule', () => {
@@ -141,5 +143,25 @@ describe('parseEventRow', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('isUndiciTimeout', () => {
+  it('knows undici’s connect, headers and body timeouts, also as a cause', () => {
+    expect(isUndiciTimeout(new undiciErrors.HeadersTimeoutError())).toBe(true);
+    expect(isUndiciTimeout(new undiciErrors.BodyTimeoutError())).toBe(true);
+    expect(isUndiciTimeout(new undiciErrors.ConnectTimeoutError())).toBe(true);
+    expect(
+      isUndiciTimeout(new Error('fetch failed', { cause: new undiciErrors.HeadersTimeoutError() })),
+    ).toBe(true);
+  });
+
+  it('is false for resets, refusals and anything else', () => {
+    expect(isUndiciTimeout(new undiciErrors.SocketError('other side closed'))).toBe(false);
+    expect(isUndiciTimeout(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(
+      false,
+    );
+    expect(isUndiciTimeout('UND_ERR_HEADERS_TIMEOUT')).toBe(false);
+    expect(isUndiciTimeout(null)).toBe(false);
   });
 });

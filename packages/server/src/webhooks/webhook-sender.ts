@@ -41,6 +41,27 @@ function describeError(error: unknown): string {
   return (parts.join(' <- ') || String(error)).slice(0, MAX_ERROR_LENGTH);
 }
 
+/**
+ * Whether undici gave up waiting (connect, headers or body timeout): the
+ * agent's timeouts are the attempt's own, so which of its timers and the
+ * attempt's fires first is a race, and either is a timeout to the user.
+ */
+export function isUndiciTimeout(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT'
+    ) {
+      return true;
+    }
+    e = e.cause;
+  }
+  return false;
+}
+
 function ssrfCause(error: unknown): SsrfError | null {
   let e: unknown = error;
   for (let depth = 0; e instanceof Error && depth < 4; depth++) {
@@ -144,6 +165,7 @@ export class WebhookSender {
       let error: string;
       if (refused) error = `destination refused: ${refused.message}`;
       else if (timedOut) error = `timed out after ${this.#o.timeoutMs} ms`;
+      else if (isUndiciTimeout(caught)) error = `timed out (${describeError(caught)})`;
       else error = describeError(caught);
       return {
         ok: false,
