@@ -23,6 +23,7 @@ import {
   setEventHash,
   setTreeHash,
   swapEvents,
+  TAMPER_BATCHES,
   type VerifyApp,
 } from './helpers/verify-app.js';
 
@@ -42,9 +43,6 @@ interface Verification {
   checked: number;
   problems: Problem[];
 }
-
-/** Batches of 5, 8, 1, 12 and 6 events: 32 events, checkpoints at 0, 5, 13, 14, 26 and 32. */
-const BATCHES = [5, 8, 1, 12, 6];
 
 interface Scenario {
   readonly name: string;
@@ -167,7 +165,7 @@ describeOnBackends('tampering', (backend) => {
       let events: StoredEvent[];
 
       beforeAll(async () => {
-        ({ orgId, events } = await seedLog(t, s.ext, BATCHES));
+        ({ orgId, events } = await seedLog(t, s.ext, TAMPER_BATCHES));
         expect((await verifyLog(t, s.ext)).valid).toBe(true);
         await s.tamper(t, orgId, events);
       });
@@ -201,7 +199,7 @@ describeOnBackends('tampering', (backend) => {
   );
 
   it('GET /v1/events/{id}/verify fails the checks an edited event breaks, and only those', async () => {
-    const { events } = await seedLog(t, 'tamper-one-event', BATCHES);
+    const { events } = await seedLog(t, 'tamper-one-event', TAMPER_BATCHES);
     await t.sql(
       `UPDATE events SET canonical = replace(canonical, '"action":"user.login"', '"action":"user.logout"') WHERE id = ?`,
       [events[3]!.id],
@@ -256,7 +254,7 @@ describeOnBackends('tampering', (backend) => {
   });
 
   it('checks event signatures on request', async () => {
-    const { orgId, events } = await seedLog(t, 'tamper-signature', BATCHES);
+    const { orgId, events } = await seedLog(t, 'tamper-signature', TAMPER_BATCHES);
     await t.sql('UPDATE events SET signature = ? WHERE org_id = ? AND chain_index = ?', [
       randomBytes(64),
       orgId,
@@ -270,14 +268,14 @@ describeOnBackends('tampering', (backend) => {
   });
 
   it('leaves the other orgs valid', async () => {
-    const { orgId } = await seedLog(t, 'untouched', BATCHES);
+    const { orgId } = await seedLog(t, 'untouched', TAMPER_BATCHES);
     expect((await verifyLog(t, 'untouched')).valid).toBe(true);
     const results = await t.logproof.selfAudit.runOnce();
     expect(results.get(orgId)).toMatchObject({ valid: true, firstBadIndex: null });
   });
 
   it('exposes the last self-audit per org as Prometheus gauges', async () => {
-    const { orgId } = await seedLog(t, 'tamper-metrics', BATCHES);
+    const { orgId } = await seedLog(t, 'tamper-metrics', TAMPER_BATCHES);
     await t.sql('DELETE FROM events WHERE org_id = ? AND chain_index = ?', [orgId, 3]);
     await t.logproof.selfAudit.runOnce();
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -288,7 +286,7 @@ describeOnBackends('tampering', (backend) => {
   });
 
   it('logs an error naming the first bad index', async () => {
-    const { orgId } = await seedLog(t, 'tamper-log', BATCHES);
+    const { orgId } = await seedLog(t, 'tamper-log', TAMPER_BATCHES);
     await t.sql('DELETE FROM events WHERE org_id = ? AND chain_index = ?', [orgId, 8]);
     const errors: Array<{ obj: Record<string, unknown>; msg: string }> = [];
     const log = (obj: unknown, msg?: string) =>

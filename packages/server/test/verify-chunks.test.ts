@@ -18,21 +18,16 @@ import {
   setEventHash,
   setTreeHash,
   swapEvents,
-  type Tamper,
+  TAMPER_BATCHES,
+  type TamperCase,
   type VerifyApp,
 } from './helpers/verify-app.js';
 
 const crypto = createNodeCrypto();
-/** 32 events, checkpoints at 0, 5, 13, 14, 26 and 32. */
-const BATCHES = [5, 8, 1, 12, 6];
 /** 1 and 2 put every row at a boundary; 7 has boundaries at 7, 14, 21, 28; 5000 is one chunk. */
 const CHUNK_SIZES = [1, 2, 7, 5000];
 
-const CASES: ReadonlyArray<{
-  name: string;
-  tamper: Tamper;
-  expected: ReadonlyArray<readonly [number | null, string]>;
-}> = [
+const CASES: readonly TamperCase[] = [
   {
     name: 'the content of a first row (7)',
     tamper: editCanonical(7),
@@ -139,7 +134,7 @@ describeOnBackends('verification in chunks', (backend) => {
   }
 
   it('checks a whole log packed, in chunks of any size, reading no row one by one', async () => {
-    const { orgId } = await seedLog(t, 'chunks-clean', BATCHES);
+    const { orgId } = await seedLog(t, 'chunks-clean', TAMPER_BATCHES);
     const org = (await t.logproof.store.getOrgById(orgId))!;
     for (const chunkSize of CHUNK_SIZES) {
       const { result, rowReads } = await verify(orgId, chunkSize);
@@ -175,7 +170,7 @@ describeOnBackends('verification in chunks', (backend) => {
   for (const c of CASES) {
     it(`names ${c.name} the same whatever the chunk size`, async () => {
       const ext = `chunks-${CASES.indexOf(c)}`;
-      const { orgId } = await seedLog(t, ext, BATCHES);
+      const { orgId } = await seedLog(t, ext, TAMPER_BATCHES);
       await c.tamper(t, orgId);
       for (const chunkSize of CHUNK_SIZES) {
         const { result, rowReads } = await verify(orgId, chunkSize);

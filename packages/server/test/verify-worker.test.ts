@@ -29,21 +29,17 @@ import {
   setEventHash,
   setTreeHash,
   swapEvents,
+  TAMPER_BATCHES,
   type Tamper,
+  type TamperCase,
   type VerifyApp,
 } from './helpers/verify-app.js';
 
 const crypto = createNodeCrypto();
-/** 32 events, checkpoints at 0, 5, 13, 14, 26 and 32. */
-const BATCHES = [5, 8, 1, 12, 6];
 /** 7: chunks [0, 7), [7, 14), [14, 21), [21, 28), [28, 32); 2: every row next to a boundary. */
 const CHUNK_SIZES = [2, 7];
 
-const CASES: ReadonlyArray<{
-  name: string;
-  tamper: Tamper;
-  expected: ReadonlyArray<readonly [number | null, string]>;
-}> = [
+const CASES: readonly TamperCase[] = [
   {
     name: 'the content of a row inside a chunk (9)',
     tamper: editCanonical(9),
@@ -322,7 +318,7 @@ describe('verification shared with the SQLite verify worker', () => {
 
   for (const share of ['odd chunks', 'every chunk'] as const) {
     it(`verifies a whole log with the worker checking ${share}`, async () => {
-      const { orgId } = await seedLog(t, `worker-clean-${share.replace(' ', '-')}`, BATCHES);
+      const { orgId } = await seedLog(t, `worker-clean-${share.replace(' ', '-')}`, TAMPER_BATCHES);
       const org = (await t.logproof.store.getOrgById(orgId))!;
       for (const chunkSize of CHUNK_SIZES) {
         const { helper, counts } = sharing(worker, share);
@@ -343,7 +339,7 @@ describe('verification shared with the SQLite verify worker', () => {
 
   for (const c of CASES) {
     it(`names ${c.name} as the verifier alone does`, async () => {
-      const { orgId } = await seedLog(t, `worker-${CASES.indexOf(c)}`, BATCHES);
+      const { orgId } = await seedLog(t, `worker-${CASES.indexOf(c)}`, TAMPER_BATCHES);
       await c.tamper(t, orgId);
       for (const chunkSize of CHUNK_SIZES) {
         const expected = await verify(alone, orgId, chunkSize);
@@ -385,7 +381,7 @@ describe('verification shared with the SQLite verify worker', () => {
     let orgId: string;
     let expected: Awaited<ReturnType<typeof verify>>;
     beforeAll(async () => {
-      orgId = (await seedLog(t, 'worker-fallback', BATCHES)).orgId;
+      orgId = (await seedLog(t, 'worker-fallback', TAMPER_BATCHES)).orgId;
       await editCanonical(20)(t, orgId);
       expected = await verify(alone, orgId, 3);
       expect(expected.problems.map((p) => [p.chainIndex, p.check])).toEqual([[20, 'leaf_hash']]);

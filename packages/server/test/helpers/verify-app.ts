@@ -128,6 +128,20 @@ export async function seedLog(
 /** A change made to a seeded log behind the server's back (raw SQL). */
 export type Tamper = (t: VerifyApp, orgId: string) => Promise<void>;
 
+/**
+ * The log the tamper suites seed: batches of 5, 8, 1, 12 and 6 events, so 32
+ * events with checkpoints at 0, 5, 13, 14, 26 and 32 (their expected indexes
+ * depend on it).
+ */
+export const TAMPER_BATCHES: readonly number[] = [5, 8, 1, 12, 6];
+
+/** A tamper and the problems a whole-log verification must name, in order, as [chain_index, check]. */
+export interface TamperCase {
+  readonly name: string;
+  readonly tamper: Tamper;
+  readonly expected: ReadonlyArray<readonly [number | null, string]>;
+}
+
 /** Replaces one event's `hash`, `leaf_hash` or `previous_hash` with random bytes. */
 export const setEventHash =
   (column: 'hash' | 'leaf_hash' | 'previous_hash', index: number): Tamper =>
