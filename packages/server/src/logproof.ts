@@ -113,6 +113,10 @@ export async function createLogproof(
       crypto,
       keys: orgKeys,
       maxCommitEvents: config.maxCommitEvents,
+      // The SQLite store commits on its writer thread: build the next group
+      // meanwhile. PostgreSQL builds under the org's row lock, so one group
+      // at a time per process (several processes already overlap there).
+      maxInFlight: store.kind === 'sqlite' ? 2 : 1,
       clock,
       onCommit: (events, ms) => {
         metrics.recordCommit(events, ms);

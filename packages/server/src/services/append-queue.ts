@@ -86,6 +86,13 @@ export interface AppendQueueOptions {
   readonly clock?: () => number;
   /** Called after each commit with its size and duration, for metrics. */
   readonly onCommit?: (events: number, durationMs: number) => void;
+  /**
+   * Groups that may be committing at once. 1 (the default) builds a group
+   * only after the previous one committed. The SQLite store commits on a
+   * writer thread and pipelines (Store.append), so it gets 2: the next group
+   * is built while the previous one commits.
+   */
+  readonly maxInFlight?: number;
 }
 
 /**
@@ -104,11 +111,15 @@ export class AppendQueue {
   readonly #pending: Pending[] = [];
   #pendingEvents = 0;
   readonly #frontiers = new Map<string, MerkleFrontier>();
-  #draining: Promise<void> | null = null;
+  #scheduled = false;
+  #inFlight = 0;
+  readonly #idle: Array<() => void> = [];
+  readonly #maxInFlight: number;
   readonly #clock: () => number;
 
   constructor(private readonly options: AppendQueueOptions) {
     this.#clock = options.clock ?? Date.now;
+    this.#maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
   /** Events waiting for a commit: the backlog that overload shedding watches. */
@@ -121,33 +132,45 @@ export class AppendQueue {
     return new Promise((resolve, reject) => {
       this.#pending.push({ request, resolve, reject });
       this.#pendingEvents += request.items.length;
-      // setImmediate, not a microtask: let the requests already read from the
-      // sockets in this turn of the event loop join the same commit.
-      this.#draining ??= new Promise<void>((done) => setImmediate(done)).then(() => this.#drain());
+      this.#schedule();
     });
   }
 
   /** Resolves once every request submitted so far has been committed or failed. */
   async drained(): Promise<void> {
-    while (this.#draining) await this.#draining;
+    while (this.#pending.length > 0 || this.#inFlight > 0) {
+      await new Promise<void>((done) => this.#idle.push(done));
+    }
   }
 
-  async #drain(): Promise<void> {
-    try {
+  // setImmediate, not a microtask: let the requests already read from the
+  // sockets in this turn of the event loop join the same group.
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#maxInFlight) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#startGroups();
+    });
+  }
+
+  #startGroups(): void {
+    while (this.#pending.length > 0 && this.#inFlight < this.#maxInFlight) {
+      const group: Pending[] = [];
+      let events = 0;
       while (this.#pending.length > 0) {
-        const group: Pending[] = [];
-        let events = 0;
-        while (this.#pending.length > 0) {
-          const size = this.#pending[0]!.request.items.length;
-          if (group.length > 0 && events + size > this.options.maxCommitEvents) break;
-          group.push(this.#pending.shift()!);
-          events += size;
-          this.#pendingEvents -= size;
-        }
-        await this.#commitGroup(group);
+        const size = this.#pending[0]!.request.items.length;
+        if (group.length > 0 && events + size > this.options.maxCommitEvents) break;
+        group.push(this.#pending.shift()!);
+        events += size;
+        this.#pendingEvents -= size;
       }
-    } finally {
-      this.#draining = null;
+      this.#inFlight++;
+      void this.#commitGroup(group).finally(() => {
+        this.#inFlight--;
+        if (this.#pending.length > 0) this.#schedule();
+        else if (this.#inFlight === 0) for (const done of this.#idle.splice(0)) done();
+      });
     }
   }
 
@@ -208,6 +231,8 @@ export class AppendQueue {
     const { results, frontiers } = await store.append(
       [...targets].map(([orgId, knownTreeSize]) => ({ orgId, knownTreeSize })),
       (locked) => {
+        // A pipelining store may call this again (Store.append): start afresh.
+        eventCount = 0;
         const now = this.#clock();
         const createdAt = formatTimestamp(now);
         const logs = new Map<string, LogState>();

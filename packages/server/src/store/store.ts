@@ -39,7 +39,8 @@ export interface LockedLog {
 
 /**
  * Builds one group commit from the log heads read under their locks.
- * MUST be synchronous and pure (no I/O): it runs inside the transaction.
+ * MUST be synchronous and pure (no I/O): it runs inside the transaction, and
+ * a pipelining store may call it again (Store.append).
  */
 export type AppendBuilder<T> = (logs: ReadonlyMap<string, LockedLog>) => AppendWrite<T>;
 
@@ -107,6 +108,13 @@ export interface Store
    * `knownTreeSize` differs from its head. Throws
    * StoreConflictError('idempotency') when an idempotency key was taken
    * concurrently; nothing at all is written then, nor when `build` throws.
+   *
+   * A store may pipeline: call the next append's `build` on the head that
+   * the appends still in flight will leave, before they committed. Such a
+   * store commits a group only if that head (and the current key) is still
+   * the org's when its transaction runs; otherwise it calls `build` again on
+   * the stored head, under its lock. So `build` may run more than once per
+   * append, and must depend on nothing but its arguments.
    */
   append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T>;
 

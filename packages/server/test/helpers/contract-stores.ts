@@ -30,12 +30,17 @@ function track(open: () => Store, dispose: () => Promise<void>): ContractStores 
   };
 }
 
-/** A fresh SQLite file in a temporary folder, removed on cleanup. */
-export async function openSqliteContractStores(): Promise<ContractStores> {
+/**
+ * A fresh SQLite file in a temporary folder, removed on cleanup. Appends are
+ * committed on the store's writer thread unless `appendThread` is false.
+ */
+export async function openSqliteContractStores(
+  options: { appendThread?: boolean } = {},
+): Promise<ContractStores> {
   const dir = await mkdtemp(join(tmpdir(), 'logproof-contract-'));
   const filename = join(dir, 'logproof.db');
   return track(
-    () => new SqliteStore({ filename }),
+    () => new SqliteStore({ filename, ...options }),
     () => rm(dir, { recursive: true, force: true }),
   );
 }

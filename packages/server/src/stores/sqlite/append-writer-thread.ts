@@ -1,0 +1,43 @@
+// The thread of SqliteAppendWriter (./append-writer.ts): commits the group
+// commits that SqliteStore.append built, one transaction each, in the order
+// they arrive, on a write connection of its own with the store's durability
+// settings (WAL, synchronous=FULL). It answers a job only after its COMMIT
+// returned, that is after the WAL was synced.
+import type Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { WriterJobError, jobWriter } from './append-writer-apply.js';
+import type { WriterJob, WriterReply } from './append-writer-protocol.js';
+import { openWriteConnection } from './connection.js';
+
+const { filename } = workerData as { filename: string };
+const db: Database.Database = openWriteConnection(filename);
+const write = jobWriter(db);
+
+parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
+  if (job.type === 'close') {
+    db.close();
+    parentPort!.close();
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    write(job);
+    reply = { type: 'done', id: job.id };
+  } catch (error) {
+    reply = {
+      type: 'failed',
+      id: job.id,
+      failure:
+        error instanceof WriterJobError
+          ? error.failure
+          : {
+              kind: 'error',
+              message: error instanceof Error ? error.message : String(error),
+              ...(error instanceof Error && 'code' in error && typeof error.code === 'string'
+                ? { code: error.code }
+                : {}),
+            },
+    };
+  }
+  parentPort!.postMessage(reply);
+});
