@@ -104,6 +104,29 @@ describe('SqliteStore pipelined appends', () => {
     );
   });
 
+  it('keeps in memory only the tree hashes of the groups still in flight, under a steady load', async () => {
+    const { org } = await seedOrg(store);
+    const ids: string[] = [];
+    const held: number[] = [];
+    // Two groups in flight at all times, as the append queue keeps them:
+    // the pipeline never empties.
+    let inFlight = appendEvents(store, org, specs(5));
+    for (let i = 0; i < 60; i++) {
+      const next = appendEvents(store, org, specs(5));
+      ids.push(...(await inFlight).events.map((e) => e.id));
+      held.push(store.appendsInFlight.treeHashes);
+      inFlight = next;
+    }
+    ids.push(...(await inFlight).events.map((e) => e.id));
+    // What one group of 5 events writes: its 5 leaves and at most 5 + 9
+    // completed subtrees (a tree of 305 leaves is 9 levels high). The 61
+    // groups wrote 600 hashes in all; without pruning they would all be held.
+    expect(Math.max(...held)).toBeLessThanOrEqual(19);
+    expect(held.some((n) => n > 0)).toBe(true);
+    expect(store.appendsInFlight).toEqual({ orgs: 0, treeHashes: 0 });
+    await expectWholeLog(org, ids);
+  });
+
   it('builds again, on the stored head, the groups in flight behind one that failed', async () => {
     const { project, org } = await seedOrg(store);
     const first = await appendEvents(store, org, specs(2), {

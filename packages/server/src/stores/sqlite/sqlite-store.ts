@@ -454,9 +454,22 @@ export class SqliteStore implements Store {
       throw writerError(error);
     }
     for (const log of w.logs) {
-      if (this.#inflight.get(log.orgId)?.lastJob === job) this.#inflight.delete(log.orgId);
+      const inflight = this.#inflight.get(log.orgId);
+      if (inflight?.lastJob === job) this.#inflight.delete(log.orgId);
+      else if (inflight && inflight.firstJob <= job) {
+        // Committed, so readable from the database: under a steady load the
+        // state never empties, and must not keep every hash ever written.
+        for (const h of log.treeHashes) inflight.treeHashes.delete(h.index);
+      }
     }
     return w.result;
+  }
+
+  /** What the pipelined appends hold in memory now: for tests. */
+  get appendsInFlight(): { orgs: number; treeHashes: number } {
+    let treeHashes = 0;
+    for (const log of this.#inflight.values()) treeHashes += log.treeHashes.size;
+    return { orgs: this.#inflight.size, treeHashes };
   }
 
   #storedHead(orgId: string): LogHead {
