@@ -95,12 +95,13 @@ export class SqliteAppendWriter {
     if (this.#stopped) return Promise.reject(this.#stopped);
     const job: WriterJob = { type: 'append', id: this.#nextId++, logs, idempotency };
     return new Promise<void>((resolve, reject) => {
-      this.#waiting.set(job.id, { resolve, reject });
-      if (this.#waiting.size === 1) this.#worker.ref();
+      // Transferred, not copied: each bin is a buffer of its own (packLog).
       this.#worker.postMessage(
         job,
         logs.map((l) => l.bin.buffer as ArrayBuffer),
       );
+      this.#waiting.set(job.id, { resolve, reject });
+      if (this.#waiting.size === 1) this.#worker.ref();
     });
   }
 
