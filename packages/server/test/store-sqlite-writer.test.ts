@@ -1,4 +1,3 @@
-import { MerkleTree, chainHash, leafHash, utf8Encode } from '@logproof/core';
 import Database from 'better-sqlite3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,14 +9,8 @@ import { StoreConflictError, type LockedLog } from '../src/store/store.js';
 import { WriterJobError, jobWriter } from '../src/stores/sqlite/append-writer-apply.js';
 import { packIdempotency, packLog } from '../src/stores/sqlite/append-writer-protocol.js';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
-import {
-  appendEvents,
-  buildLogWrite,
-  hex,
-  makeIdempotency,
-  seedOrg,
-  specs,
-} from './helpers/records.js';
+import { expectWholeStoredLog } from './helpers/stored-log.js';
+import { appendEvents, buildLogWrite, makeIdempotency, seedOrg, specs } from './helpers/records.js';
 
 // The SQLite store's pipelined appends (append-writer*.ts): a group is built
 // on the head that the groups still in flight will leave and committed on the
@@ -55,29 +48,9 @@ function holdWriteLock(): { release(): void } {
   return { release: () => blocker!.exec('COMMIT') };
 }
 
-/** Checks the org's whole stored log: dense, chained, and the head, tree and checkpoint agree. */
-async function expectWholeLog(org: OrgRecord, ids: readonly string[]): Promise<EventRecord[]> {
-  const stored = (await store.getEventsByIds(org.projectId, ids))
-    .slice()
-    .sort((a, b) => a.chainIndex - b.chainIndex);
-  expect(stored.map((e) => e.chainIndex)).toEqual(ids.map((_, i) => i));
-  const tree = new MerkleTree();
-  let previous: Uint8Array = new Uint8Array(32);
-  for (const e of stored) {
-    expect(hex(e.previousHash)).toBe(hex(previous));
-    expect(hex(e.leafHash)).toBe(hex(leafHash(utf8Encode(e.canonical))));
-    expect(hex(e.hash)).toBe(hex(chainHash(e.previousHash, e.leafHash)));
-    tree.append(e.leafHash);
-    previous = e.hash;
-  }
-  const head = await store.getOrgById(org.id);
-  expect(head?.treeSize).toBe(ids.length);
-  expect(hex(head!.headHash)).toBe(hex(previous));
-  expect(hex(head!.rootHash)).toBe(hex(tree.root()));
-  const checkpoint = await store.latestCheckpoint(org.id);
-  expect(checkpoint?.treeSize).toBe(ids.length);
-  expect(hex(checkpoint!.rootHash)).toBe(hex(tree.root()));
-  return stored;
+/** The org's whole stored log holds exactly `ids` (helpers/stored-log.ts). */
+function expectWholeLog(org: OrgRecord, ids: readonly string[]): Promise<EventRecord[]> {
+  return expectWholeStoredLog(store, org, ids);
 }
 
 describe('SqliteStore pipelined appends', () => {

@@ -1,5 +1,14 @@
 import type Database from 'better-sqlite3';
 import {
+  CURRENT_KEY_ID,
+  INSERT_CHECKPOINT,
+  INSERT_EVENT,
+  INSERT_IDEMPOTENCY,
+  INSERT_TARGET,
+  INSERT_TERM,
+  INSERT_TREE_HASH,
+} from './append-sql.js';
+import {
   EVENT_BYTES,
   EVENT_FIELDS,
   type PackedLog,
@@ -31,32 +40,16 @@ function isUniqueViolation(error: unknown): boolean {
 export function jobWriter(db: Database.Database): (job: WriterJob) => void {
   const s = {
     head: db.prepare('SELECT tree_size, head_hash FROM orgs WHERE id = ?'),
-    currentKeyId: db
-      .prepare(
-        'SELECT key_id FROM org_keys WHERE org_id = ? AND retired_at IS NULL ORDER BY created_at DESC, key_id DESC LIMIT 1',
-      )
-      .pluck(),
+    currentKeyId: db.prepare(CURRENT_KEY_ID).pluck(),
     updateHead: db.prepare(
       'UPDATE orgs SET tree_size = ?, head_hash = ?, root_hash = ? WHERE id = ? AND tree_size = ? AND head_hash = ?',
     ),
-    insertEvent: db.prepare(
-      `INSERT INTO events (org_id, chain_index, id, project_id, canonical, leaf_hash, hash, previous_hash,
-         signature, key_id, action, actor_id, actor_type, occurred_at, created_at, outcome, entry_type)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertTarget: db.prepare(
-      'INSERT INTO event_targets (org_id, chain_index, position, target_type, target_id) VALUES (?, ?, ?, ?, ?)',
-    ),
-    insertTerm: db.prepare(
-      'INSERT INTO event_terms (project_id, field, value, occurred_at, org_id, chain_index) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertTreeHash: db.prepare('INSERT INTO tree_hashes (org_id, idx, hash) VALUES (?, ?, ?)'),
-    insertCheckpoint: db.prepare(
-      'INSERT INTO checkpoints (org_id, tree_size, root_hash, note, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertIdempotency: db.prepare(
-      'INSERT INTO idempotency_keys (project_id, key, request_hash, event_ids, created_at) VALUES (?, ?, ?, ?, ?)',
-    ),
+    insertEvent: db.prepare(INSERT_EVENT),
+    insertTarget: db.prepare(INSERT_TARGET),
+    insertTerm: db.prepare(INSERT_TERM),
+    insertTreeHash: db.prepare(INSERT_TREE_HASH),
+    insertCheckpoint: db.prepare(INSERT_CHECKPOINT),
+    insertIdempotency: db.prepare(INSERT_IDEMPOTENCY),
   };
 
   const writeLog = (log: PackedLog): void => {

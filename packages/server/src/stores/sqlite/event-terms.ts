@@ -1,12 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { LogWrite } from '../../store/records.js';
+import { INSERT_TERM } from './append-sql.js';
 
 // Writes the event_terms rows (migration 7) of appended events, inside the
 // append transaction of sqlite-store.ts, so that an event and its terms are
 // committed together or not at all.
-
-const INSERT_TERM =
-  'INSERT INTO event_terms (project_id, field, value, occurred_at, org_id, chain_index) VALUES (?, ?, ?, ?, ?, ?)';
 
 const statements = new WeakMap<Database.Database, Database.Statement>();
 

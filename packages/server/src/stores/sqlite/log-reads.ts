@@ -3,6 +3,7 @@ import { storedHashCount } from '@logproof/core/merkle'; // loaded by ./verify-w
 import type { HashMatch, LogReadStore, LogRow, PackedLogRange } from '../../store/log-read-port.js';
 import type { CheckpointRecord, OrgKeyRecord, StoredTreeHash } from '../../store/records.js';
 import { toCheckpoint } from '../row-mappers.js';
+import { CURRENT_KEY_ID } from './append-sql.js';
 
 type Row = Record<string, unknown>;
 
@@ -88,9 +89,7 @@ function prepare(db: Database.Database) {
       'SELECT org_id, id, chain_index FROM events WHERE leaf_hash = ? AND project_id = ? LIMIT 1',
     ),
     listOrgIds: db.prepare('SELECT id FROM orgs WHERE id > ? ORDER BY id LIMIT ?').pluck(),
-    currentKeyId: db.prepare(
-      'SELECT key_id FROM org_keys WHERE org_id = ? AND retired_at IS NULL ORDER BY created_at DESC, key_id DESC LIMIT 1',
-    ),
+    currentKeyId: db.prepare(CURRENT_KEY_ID),
     retireKey: db.prepare(
       'UPDATE org_keys SET retired_at = ? WHERE org_id = ? AND key_id = ? AND retired_at IS NULL',
     ),

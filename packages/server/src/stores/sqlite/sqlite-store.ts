@@ -40,6 +40,13 @@ import { assertLogWriteFits } from '../../store/append-guard.js';
 import { SqliteAppendWriter, WriterFailedError } from './append-writer.js';
 import { packIdempotency, packLog } from './append-writer-protocol.js';
 import { openWriteConnection } from './connection.js';
+import {
+  INSERT_CHECKPOINT,
+  INSERT_EVENT,
+  INSERT_IDEMPOTENCY,
+  INSERT_TARGET,
+  INSERT_TREE_HASH,
+} from './append-sql.js';
 import type {
   DeliveryAttemptRecord,
   DeliveryProgress,
@@ -130,21 +137,11 @@ function prepareStatements(db: Database.Database) {
     updateHead: db.prepare(
       'UPDATE orgs SET tree_size = ?, head_hash = ?, root_hash = ? WHERE id = ? AND tree_size = ?',
     ),
-    insertEvent: db.prepare(
-      `INSERT INTO events (org_id, chain_index, id, project_id, canonical, leaf_hash, hash, previous_hash,
-         signature, key_id, action, actor_id, actor_type, occurred_at, created_at, outcome, entry_type)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    insertTarget: db.prepare(
-      'INSERT INTO event_targets (org_id, chain_index, position, target_type, target_id) VALUES (?, ?, ?, ?, ?)',
-    ),
-    insertTreeHash: db.prepare('INSERT INTO tree_hashes (org_id, idx, hash) VALUES (?, ?, ?)'),
-    insertCheckpoint: db.prepare(
-      'INSERT INTO checkpoints (org_id, tree_size, root_hash, note, key_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertIdempotency: db.prepare(
-      'INSERT INTO idempotency_keys (project_id, key, request_hash, event_ids, created_at) VALUES (?, ?, ?, ?, ?)',
-    ),
+    insertEvent: db.prepare(INSERT_EVENT),
+    insertTarget: db.prepare(INSERT_TARGET),
+    insertTreeHash: db.prepare(INSERT_TREE_HASH),
+    insertCheckpoint: db.prepare(INSERT_CHECKPOINT),
+    insertIdempotency: db.prepare(INSERT_IDEMPOTENCY),
     getEvent: db.prepare('SELECT * FROM events WHERE id = ? AND project_id = ?'),
     getTargets: db.prepare(
       'SELECT target_type, target_id FROM event_targets WHERE org_id = ? AND chain_index = ? ORDER BY position',
