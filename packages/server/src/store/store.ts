@@ -114,7 +114,8 @@ export interface Store
    * store commits a group only if that head (and the current key) is still
    * the org's when its transaction runs; otherwise it calls `build` again on
    * the stored head, under its lock. So `build` may run more than once per
-   * append, and must depend on nothing but its arguments.
+   * append: each run must build from the `logs` it is given, and have no
+   * effect outside what it returns.
    */
   append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T>;
 
