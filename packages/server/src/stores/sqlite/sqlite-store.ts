@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { MerkleFrontier } from '@logproof/core';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
@@ -7,20 +6,12 @@ import type {
   CheckpointRecord,
   EventRecord,
   IdempotencyRecord,
-  LogHead,
-  LogWrite,
   OrgKeyRecord,
   OrgRecord,
   ProjectRecord,
   Scope,
 } from '../../store/records.js';
-import {
-  StoreConflictError,
-  type AppendBuilder,
-  type AppendTarget,
-  type LockedLog,
-  type Store,
-} from '../../store/store.js';
+import type { AppendBuilder, AppendTarget, Store } from '../../store/store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteLogReads } from './log-reads.js';
 import { SqliteWebhooks } from './webhooks.js';
@@ -34,19 +25,10 @@ import type {
 import type { ExportOutcome, ExportProgress, ExportRecord } from '../../store/export-port.js';
 import type { EventFilter } from '../../query/event-filter.js';
 import { listEvents } from './event-query.js';
-import { insertEventTerms } from './event-terms.js';
 import type { EventQuery } from '../../store/event-query-port.js';
-import { assertLogWriteFits } from '../../store/append-guard.js';
-import { SqliteAppendWriter, WriterFailedError } from './append-writer.js';
-import { packIdempotency, packLog } from './append-writer-protocol.js';
+import { SqliteAppends } from './appends.js';
 import { openWriteConnection } from './connection.js';
-import {
-  INSERT_CHECKPOINT,
-  INSERT_EVENT,
-  INSERT_IDEMPOTENCY,
-  INSERT_TARGET,
-  INSERT_TREE_HASH,
-} from './append-sql.js';
+import { INSERT_CHECKPOINT } from './append-sql.js';
 import type {
   DeliveryAttemptRecord,
   DeliveryProgress,
@@ -60,24 +42,6 @@ import { toCheckpoint, toEvent, toOrgKey } from '../row-mappers.js';
 // what makes the embedded store safe without a connection pool.
 
 type Row = Record<string, unknown>;
-
-/** The store's error for a job the writer thread did not commit (other than head_moved). */
-function writerError(error: unknown): unknown {
-  if (!(error instanceof WriterFailedError)) return error;
-  const f = error.failure;
-  if (f.kind === 'idempotency') return new StoreConflictError('idempotency', { cause: error });
-  const code = f.kind === 'error' ? f.code : undefined;
-  return Object.assign(new Error(f.message, { cause: error }), code ? { code } : {});
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    'code' in error &&
-    typeof error.code === 'string' &&
-    (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || error.code === 'SQLITE_CONSTRAINT_UNIQUE')
-  );
-}
 
 function toOrg(row: Row): OrgRecord {
   return {
@@ -133,15 +97,7 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO org_keys (org_id, key_id, public_key, sealed_seed, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     listOrgKeys: db.prepare('SELECT * FROM org_keys WHERE org_id = ? ORDER BY created_at, key_id'),
-    head: db.prepare('SELECT tree_size, head_hash, root_hash FROM orgs WHERE id = ?'),
-    updateHead: db.prepare(
-      'UPDATE orgs SET tree_size = ?, head_hash = ?, root_hash = ? WHERE id = ? AND tree_size = ?',
-    ),
-    insertEvent: db.prepare(INSERT_EVENT),
-    insertTarget: db.prepare(INSERT_TARGET),
-    insertTreeHash: db.prepare(INSERT_TREE_HASH),
     insertCheckpoint: db.prepare(INSERT_CHECKPOINT),
-    insertIdempotency: db.prepare(INSERT_IDEMPOTENCY),
     getEvent: db.prepare('SELECT * FROM events WHERE id = ? AND project_id = ?'),
     getTargets: db.prepare(
       'SELECT target_type, target_id FROM event_targets WHERE org_id = ? AND chain_index = ? ORDER BY position',
@@ -167,16 +123,6 @@ export interface SqliteStoreOptions {
   readonly appendThreadScript?: URL;
 }
 
-/** The state of an org's log that in-flight appends will leave, once they commit. */
-interface InflightLog {
-  /** The first and the last append job that built on this state. */
-  readonly firstJob: number;
-  lastJob: number;
-  head: LogHead;
-  /** The tree hashes those jobs write, for the frontier of the next one. */
-  readonly treeHashes: Map<number, Uint8Array>;
-}
-
 /** The embedded default store: one SQLite file, WAL, synchronous=FULL. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -186,18 +132,17 @@ export class SqliteStore implements Store {
   #stmts: Statements | undefined;
   #logReads: SqliteLogReads | undefined;
   #webhookStore: SqliteWebhooks | undefined;
-  readonly #appendThread: boolean;
-  readonly #appendThreadScript: URL | undefined;
-  #writer: SqliteAppendWriter | null = null;
-  #appendJobs = 0;
-  readonly #inflight = new Map<string, InflightLog>();
+  readonly #appends: SqliteAppends;
 
   constructor(options: SqliteStoreOptions) {
     if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
     this.filename = options.filename;
     this.#db = openWriteConnection(options.filename);
-    this.#appendThread = options.appendThread ?? options.filename !== ':memory:';
-    this.#appendThreadScript = options.appendThreadScript;
+    this.#appends = new SqliteAppends(this.#db, {
+      filename: options.filename,
+      thread: options.appendThread ?? options.filename !== ':memory:',
+      threadScript: options.appendThreadScript,
+    });
   }
 
   /** Statements are prepared on first use, after migrations made the tables. */
@@ -247,7 +192,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#writer?.close();
+    await this.#appends.close();
     if (this.#db.open) this.#db.close();
   }
 
@@ -358,218 +303,13 @@ export class SqliteStore implements Store {
     this.#s.insertCheckpoint.run(c.orgId, c.treeSize, c.rootHash, c.note, c.keyId, c.createdAt);
   }
 
-  async append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T> {
-    const writer = this.#appendWriter();
-    return writer
-      ? this.#appendOnThread(writer, targets, build)
-      : this.#appendInline(targets, build);
-  }
-
-  /** The writer thread, started on the first append; null when appends run on this connection. */
-  #appendWriter(): SqliteAppendWriter | null {
-    if (!this.#appendThread || !this.#db.open) return null;
-    if (this.#writer === null) {
-      this.#writer = new SqliteAppendWriter({
-        filename: this.filename,
-        ...(this.#appendThreadScript ? { script: this.#appendThreadScript } : {}),
-      });
-    }
-    // A thread that stopped (it failed, or was closed) is not started again:
-    // appends fall back to this connection, which is correct, only slower.
-    return this.#writer.running ? this.#writer : null;
-  }
-
-  /**
-   * The pipelined append. The group is built here, on the head the appends
-   * still in flight will leave (or the stored head when there are none), and
-   * committed by the writer thread while this thread goes on with the next
-   * requests. The thread writes it only when the org's stored head (size and
-   * hash) and current key are still the ones it was built on. When they are
-   * not (an earlier group of the pipeline failed, a rotation or another
-   * process committed in between), it writes nothing, and the group is built
-   * again on this connection under the write lock, as #appendInline does.
-   */
-  async #appendOnThread<T>(
-    writer: SqliteAppendWriter,
-    targets: readonly AppendTarget[],
-    build: AppendBuilder<T>,
-  ): Promise<T> {
-    const logs = new Map<string, LockedLog>();
-    for (const target of targets) {
-      const inflight = this.#inflight.get(target.orgId);
-      const head = inflight?.head ?? this.#storedHead(target.orgId);
-      let frontier: Map<number, Uint8Array> | null = null;
-      if (head.treeSize !== target.knownTreeSize) {
-        const indexes = MerkleFrontier.indexesFor(head.treeSize);
-        frontier = new Map();
-        const missing: number[] = [];
-        for (const idx of indexes) {
-          const hash = inflight?.treeHashes.get(idx);
-          if (hash) frontier.set(idx, hash);
-          else missing.push(idx);
-        }
-        for (const [idx, hash] of this.#readTreeHashesSync(target.orgId, missing)) {
-          frontier.set(idx, hash);
-        }
-      }
-      const currentKeyId = this.#reads.currentKeyIdSync(target.orgId);
-      logs.set(target.orgId, { head, frontier, currentKeyId });
-    }
-    const w = build(logs);
-    const seen = new Set<string>();
-    const packed = w.logs.map((log) => {
-      if (seen.has(log.orgId)) throw new Error(`append: ${log.orgId} was written twice`);
-      seen.add(log.orgId);
-      const locked = logs.get(log.orgId);
-      assertLogWriteFits(log, locked);
-      return packLog(log, locked.head, locked.currentKeyId);
-    });
-    const idempotency = packIdempotency(w.idempotency);
-    const job = ++this.#appendJobs;
-    for (const log of w.logs) {
-      let inflight = this.#inflight.get(log.orgId);
-      if (!inflight) {
-        inflight = { firstJob: job, lastJob: job, head: log.head, treeHashes: new Map() };
-        this.#inflight.set(log.orgId, inflight);
-      }
-      inflight.lastJob = job;
-      inflight.head = log.head;
-      for (const h of log.treeHashes) inflight.treeHashes.set(h.index, h.hash);
-    }
-    try {
-      await writer.run(packed, idempotency);
-    } catch (error) {
-      // Every later job in flight for these orgs was built on this one and
-      // will fail too; the next append starts again from the stored head.
-      for (const log of w.logs) {
-        const inflight = this.#inflight.get(log.orgId);
-        if (inflight && inflight.firstJob <= job) this.#inflight.delete(log.orgId);
-      }
-      if (error instanceof WriterFailedError && error.failure.kind === 'head_moved') {
-        return this.#appendInline(targets, build);
-      }
-      throw writerError(error);
-    }
-    for (const log of w.logs) {
-      const inflight = this.#inflight.get(log.orgId);
-      if (inflight?.lastJob === job) this.#inflight.delete(log.orgId);
-      else if (inflight && inflight.firstJob <= job) {
-        // Committed, so readable from the database: under a steady load the
-        // state never empties, and must not keep every hash ever written.
-        for (const h of log.treeHashes) inflight.treeHashes.delete(h.index);
-      }
-    }
-    return w.result;
+  append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T> {
+    return this.#appends.append(targets, build);
   }
 
   /** What the pipelined appends hold in memory now: for tests. */
   get appendsInFlight(): { orgs: number; treeHashes: number } {
-    let treeHashes = 0;
-    for (const log of this.#inflight.values()) treeHashes += log.treeHashes.size;
-    return { orgs: this.#inflight.size, treeHashes };
-  }
-
-  #storedHead(orgId: string): LogHead {
-    const row = this.#s.head.get(orgId) as Row | undefined;
-    if (!row) throw new Error(`append: no org ${orgId}`);
-    return {
-      treeSize: row.tree_size as number,
-      headHash: row.head_hash as Uint8Array,
-      rootHash: row.root_hash as Uint8Array,
-    };
-  }
-
-  /**
-   * The append on this connection, in one synchronous transaction: for
-   * ':memory:', without the thread, and for a group the thread refused.
-   */
-  async #appendInline<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T> {
-    // Groups still in flight on the thread for these orgs were built on a
-    // head this commit moves: they will be refused, and the next group must
-    // start from the stored head.
-    for (const t of targets) this.#inflight.delete(t.orgId);
-    const s = this.#s;
-    // BEGIN IMMEDIATE takes SQLite's single write lock, which covers every org.
-    const run = this.#db.transaction((): T => {
-      const logs = new Map<string, LockedLog>();
-      for (const target of [...targets].sort((a, b) => (a.orgId < b.orgId ? -1 : 1))) {
-        const headRow = s.head.get(target.orgId) as Row | undefined;
-        if (!headRow) throw new Error(`append: no org ${target.orgId}`);
-        const head: LogHead = {
-          treeSize: headRow.tree_size as number,
-          headHash: headRow.head_hash as Uint8Array,
-          rootHash: headRow.root_hash as Uint8Array,
-        };
-        let frontier: Map<number, Uint8Array> | null = null;
-        if (head.treeSize !== target.knownTreeSize) {
-          frontier = this.#readTreeHashesSync(
-            target.orgId,
-            MerkleFrontier.indexesFor(head.treeSize),
-          );
-        }
-        const currentKeyId = this.#reads.currentKeyIdSync(target.orgId);
-        logs.set(target.orgId, { head, frontier, currentKeyId });
-      }
-      const w = build(logs);
-      for (const log of w.logs) this.#writeLog(log, logs.get(log.orgId));
-      for (const i of w.idempotency) {
-        try {
-          s.insertIdempotency.run(
-            i.projectId,
-            i.key,
-            i.requestHash,
-            JSON.stringify(i.eventIds),
-            i.createdAt,
-          );
-        } catch (error) {
-          if (isUniqueViolation(error))
-            throw new StoreConflictError('idempotency', { cause: error });
-          throw error;
-        }
-      }
-      return w.result;
-    });
-    return run.immediate();
-  }
-
-  #writeLog(log: LogWrite, locked: LockedLog | undefined): void {
-    assertLogWriteFits(log, locked);
-    const s = this.#s;
-    for (const e of log.events) {
-      s.insertEvent.run(
-        e.orgId,
-        e.chainIndex,
-        e.id,
-        e.projectId,
-        e.canonical,
-        e.leafHash,
-        e.hash,
-        e.previousHash,
-        e.signature,
-        e.keyId,
-        e.action,
-        e.actorId,
-        e.actorType,
-        e.occurredAt,
-        e.createdAt,
-        e.outcome,
-        e.entryType,
-      );
-      for (let i = 0; i < e.targets.length; i++) {
-        s.insertTarget.run(e.orgId, e.chainIndex, i, e.targets[i]!.type, e.targets[i]!.id);
-      }
-    }
-    insertEventTerms(this.#db, log);
-    for (const h of log.treeHashes) s.insertTreeHash.run(log.orgId, h.index, h.hash);
-    this.#insertCheckpoint(log.checkpoint);
-    const updated = s.updateHead.run(
-      log.head.treeSize,
-      log.head.headHash,
-      log.head.rootHash,
-      log.orgId,
-      locked.head.treeSize,
-    );
-    if (updated.changes !== 1) throw new Error('append: log head moved under the lock');
+    return this.#appends.inFlight;
   }
 
   #readTreeHashesSync(orgId: string, indexes: readonly number[]): Map<number, Uint8Array> {
