@@ -23,3 +23,12 @@ export const INSERT_IDEMPOTENCY =
 /** The org's current (unretired) signing key, as SqliteLogReads.currentKeyIdSync reads it. */
 export const CURRENT_KEY_ID =
   'SELECT key_id FROM org_keys WHERE org_id = ? AND retired_at IS NULL ORDER BY created_at DESC, key_id DESC LIMIT 1';
+
+/** A PRIMARY KEY or UNIQUE constraint refused an insert (an idempotency key taken, say). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || error.code === 'SQLITE_CONSTRAINT_UNIQUE')
+  );
+}

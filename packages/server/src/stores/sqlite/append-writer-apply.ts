@@ -7,6 +7,7 @@ import {
   INSERT_TARGET,
   INSERT_TERM,
   INSERT_TREE_HASH,
+  isUniqueViolation,
 } from './append-sql.js';
 import {
   EVENT_BYTES,
@@ -26,14 +27,6 @@ export class WriterJobError extends Error {
   constructor(readonly failure: WriterFailure) {
     super(failure.message);
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    'code' in error &&
-    (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || error.code === 'SQLITE_CONSTRAINT_UNIQUE')
-  );
 }
 
 /** Returns the function that commits one job on `db` (BEGIN IMMEDIATE ... COMMIT), or throws WriterJobError. */

@@ -15,6 +15,7 @@ import {
   INSERT_IDEMPOTENCY,
   INSERT_TARGET,
   INSERT_TREE_HASH,
+  isUniqueViolation,
 } from './append-sql.js';
 import { SqliteAppendWriter, WriterFailedError } from './append-writer.js';
 import { packIdempotency, packLog } from './append-writer-protocol.js';
@@ -25,15 +26,6 @@ import { insertEventTerms } from './event-terms.js';
 // transaction (':memory:', no thread, or a group the thread refused).
 
 type Row = Record<string, unknown>;
-
-function isUniqueViolation(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    'code' in error &&
-    typeof error.code === 'string' &&
-    (error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || error.code === 'SQLITE_CONSTRAINT_UNIQUE')
-  );
-}
 
 /** The store's error for a job the writer thread did not commit (other than head_moved). */
 function writerError(error: unknown): unknown {
