@@ -467,6 +467,22 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
           expect((await store.getOrgById(org.id))?.treeSize).toBe(3);
         });
 
+        it('writes nothing when the checkpoint is not of the new root', async () => {
+          const { project, org } = await seedOrg(store);
+          let built: string[] = [];
+          await expect(
+            store.append([{ orgId: org.id, knownTreeSize: -1 }], (logs) => {
+              const { write } = buildLogWrite(org, logs.get(org.id), specs(2));
+              built = write.events.map((e) => e.id);
+              const checkpoint = { ...write.checkpoint, rootHash: new Uint8Array(32).fill(9) };
+              return { logs: [{ ...write, checkpoint }], idempotency: [], result: null };
+            }),
+          ).rejects.toThrow('the checkpoint does not sign the new root');
+          expect((await store.getOrgById(org.id))?.treeSize).toBe(0);
+          expect(await store.getEventsByIds(project.id, built)).toEqual([]);
+          expect(await store.latestCheckpoint(org.id)).toMatchObject({ treeSize: 0 });
+        });
+
         it('rejects an append to an org that does not exist, writing nothing', async () => {
           const { org } = await seedOrg(store);
           let called = false;

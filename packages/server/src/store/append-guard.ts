@@ -1,11 +1,13 @@
+import { equalBytes } from '@logproof/core';
 import type { LogWrite } from './records.js';
 import type { LockedLog } from './store.js';
 
 /**
  * Checks a builder's write against the head the store locked, before any row
  * is written: every event and the checkpoint belong to the locked org, the new
- * events take the next dense chain indexes, and the new head counts them. A
- * faulty builder must never be able to fork or gap a chain.
+ * events take the next dense chain indexes, the new head counts them, and the
+ * checkpoint is of the new root. A faulty builder must never be able to fork
+ * or gap a chain, nor sign a root the log does not have.
  */
 export function assertLogWriteFits(
   write: LogWrite,
@@ -27,5 +29,8 @@ export function assertLogWriteFits(
     write.checkpoint.treeSize !== write.head.treeSize
   ) {
     throw new Error('append: new head does not count the appended events');
+  }
+  if (!equalBytes(write.checkpoint.rootHash, write.head.rootHash)) {
+    throw new Error('append: the checkpoint does not sign the new root');
   }
 }

@@ -115,9 +115,6 @@ export function packLog(write: LogWrite, expect: LogHead, currentKeyId: string |
   putHash(bin, o, expect.headHash, 32);
   putHash(bin, o + 32, write.head.headHash, 32);
   putHash(bin, o + 64, write.head.rootHash, 32);
-  if (!equalBytes(write.checkpoint.rootHash, write.head.rootHash)) {
-    throw new Error('append: the checkpoint does not sign the new root');
-  }
   return {
     orgId: write.orgId,
     expectTreeSize: expect.treeSize,
@@ -140,10 +137,4 @@ export function packIdempotency(records: readonly IdempotencyRecord[]): unknown[
     out.push(r.projectId, r.key, r.requestHash, JSON.stringify(r.eventIds), r.createdAt);
   }
   return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
