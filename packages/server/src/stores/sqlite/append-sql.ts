@@ -20,6 +20,13 @@ export const INSERT_CHECKPOINT =
 export const INSERT_IDEMPOTENCY =
   'INSERT INTO idempotency_keys (project_id, key, request_hash, event_ids, created_at) VALUES (?, ?, ?, ?, ?)';
 
+/**
+ * Once per org log of an append: the org now has events that hash_index does
+ * not hold (migration 9). A row already there keeps its older, lower size.
+ */
+export const MARK_HASHES_PENDING =
+  'INSERT OR IGNORE INTO hash_index_pending (org_id, indexed_size) VALUES (?, ?)';
+
 /** The org's current (unretired) signing key, as SqliteLogReads.currentKeyIdSync reads it. */
 export const CURRENT_KEY_ID =
   'SELECT key_id FROM org_keys WHERE org_id = ? AND retired_at IS NULL ORDER BY created_at DESC, key_id DESC LIMIT 1';

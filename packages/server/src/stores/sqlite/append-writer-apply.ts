@@ -8,6 +8,7 @@ import {
   INSERT_TERM,
   INSERT_TREE_HASH,
   isUniqueViolation,
+  MARK_HASHES_PENDING,
 } from './append-sql.js';
 import {
   EVENT_BYTES,
@@ -43,6 +44,7 @@ export function jobWriter(db: Database.Database): (job: WriterJob) => void {
     insertTreeHash: db.prepare(INSERT_TREE_HASH),
     insertCheckpoint: db.prepare(INSERT_CHECKPOINT),
     insertIdempotency: db.prepare(INSERT_IDEMPOTENCY),
+    markHashesPending: db.prepare(MARK_HASHES_PENDING),
   };
 
   const writeLog = (log: PackedLog): void => {
@@ -140,6 +142,7 @@ export function jobWriter(db: Database.Database): (job: WriterJob) => void {
       expectHead,
     );
     if (updated.changes !== 1) throw new Error('append: log head moved under the lock');
+    s.markHashesPending.run(log.orgId, log.expectTreeSize);
   };
 
   const run = db.transaction((job: WriterJob): void => {

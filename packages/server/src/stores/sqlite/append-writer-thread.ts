@@ -6,15 +6,23 @@
 import type Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { WriterJobError, jobWriter } from './append-writer-apply.js';
-import type { WriterJob, WriterReply } from './append-writer-protocol.js';
+import { EVENT_FIELDS, type WriterJob, type WriterReply } from './append-writer-protocol.js';
 import { openWriteConnection } from './connection.js';
+import { HashIndexer } from './hash-index.js';
 
-const { filename } = workerData as { filename: string };
+const { filename, hashIndexChunk } = workerData as {
+  filename: string;
+  hashIndexChunk: number | undefined;
+};
 const db: Database.Database = openWriteConnection(filename);
 const write = jobWriter(db);
+// Indexes the hashes of what this thread committed, after answering (./hash-index.ts).
+const hashIndexer = new HashIndexer(db, hashIndexChunk ? { chunk: hashIndexChunk } : {});
+hashIndexer.start();
 
 parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
   if (job.type === 'close') {
+    hashIndexer.close();
     db.close();
     parentPort!.close();
     return;
@@ -40,4 +48,9 @@ parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
     };
   }
   parentPort!.postMessage(reply);
+  if (reply.type === 'done') {
+    for (const log of job.logs) {
+      hashIndexer.committed(log.orgId, log.newTreeSize, log.events.length / EVENT_FIELDS);
+    }
+  }
 });

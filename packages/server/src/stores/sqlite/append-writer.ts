@@ -39,6 +39,8 @@ export interface SqliteAppendWriterOptions {
   readonly filename: string;
   /** The thread's script; the compiled append-writer-thread.js by default. */
   readonly script?: URL;
+  /** HashIndexer's chunk (./hash-index.ts); its default when absent. */
+  readonly hashIndexChunk?: number | undefined;
 }
 
 interface Waiting {
@@ -55,7 +57,7 @@ export class SqliteAppendWriter {
 
   constructor(options: SqliteAppendWriterOptions) {
     this.#worker = new Worker(options.script ?? defaultScript(), {
-      workerData: { filename: options.filename },
+      workerData: { filename: options.filename, hashIndexChunk: options.hashIndexChunk },
     });
     this.#worker.on('message', (reply: WriterReply) => {
       const waiting = this.#waiting.get(reply.id);

@@ -16,10 +16,12 @@ import {
   INSERT_TARGET,
   INSERT_TREE_HASH,
   isUniqueViolation,
+  MARK_HASHES_PENDING,
 } from './append-sql.js';
 import { SqliteAppendWriter, WriterFailedError } from './append-writer.js';
 import { packIdempotency, packLog } from './append-writer-protocol.js';
 import { insertEventTerms } from './event-terms.js';
+import { HashIndexer } from './hash-index.js';
 
 // The append path of SqliteStore: on the writer thread, pipelined
 // (./append-writer.ts), or on the store's own connection in one synchronous
@@ -58,6 +60,7 @@ function prepareStatements(db: Database.Database) {
     insertTreeHash: db.prepare(INSERT_TREE_HASH),
     insertCheckpoint: db.prepare(INSERT_CHECKPOINT),
     insertIdempotency: db.prepare(INSERT_IDEMPOTENCY),
+    markHashesPending: db.prepare(MARK_HASHES_PENDING),
     readTreeHash: db.prepare('SELECT hash FROM tree_hashes WHERE org_id = ? AND idx = ?').pluck(),
   };
 }
@@ -69,6 +72,8 @@ export interface SqliteAppendsOptions {
   readonly thread: boolean;
   /** The writer thread's script, for tests; the compiled one by default. */
   readonly threadScript?: URL | undefined;
+  /** HashIndexer's chunk (./hash-index.ts), for tests; its default when absent. */
+  readonly hashIndexChunk?: number | undefined;
 }
 
 export class SqliteAppends {
@@ -76,6 +81,8 @@ export class SqliteAppends {
   readonly #options: SqliteAppendsOptions;
   #stmts: ReturnType<typeof prepareStatements> | undefined;
   #writer: SqliteAppendWriter | null = null;
+  /** Indexes hashes of the appends committed on this connection (the thread has its own). */
+  #hashIndexer: HashIndexer | undefined;
   #appendJobs = 0;
   readonly #inflight = new Map<string, InflightLog>();
 
@@ -92,6 +99,7 @@ export class SqliteAppends {
 
   /** Lets the groups in flight commit, then ends the writer thread. */
   async close(): Promise<void> {
+    this.#hashIndexer?.close();
     await this.#writer?.close();
   }
 
@@ -111,6 +119,7 @@ export class SqliteAppends {
       this.#writer = new SqliteAppendWriter({
         filename,
         ...(threadScript ? { script: threadScript } : {}),
+        hashIndexChunk: this.#options.hashIndexChunk,
       });
     }
     // A thread that stopped (it failed, or was closed) is not started again:
@@ -229,7 +238,7 @@ export class SqliteAppends {
     for (const t of targets) this.#inflight.delete(t.orgId);
     const s = this.#s;
     // BEGIN IMMEDIATE takes SQLite's single write lock, which covers every org.
-    const run = this.#db.transaction((): T => {
+    const run = this.#db.transaction(() => {
       const logs = new Map<string, LockedLog>();
       for (const target of [...targets].sort((a, b) => (a.orgId < b.orgId ? -1 : 1))) {
         const head = this.#storedHead(target.orgId);
@@ -260,9 +269,21 @@ export class SqliteAppends {
           throw error;
         }
       }
-      return w.result;
+      const sizes = w.logs.map((l) => [l.orgId, l.head.treeSize, l.events.length] as const);
+      return { result: w.result, sizes };
     });
-    return run.immediate();
+    const { result, sizes } = run.immediate();
+    // On the thread's connection when it runs (a group it refused): it indexes
+    // these at its next commit or when idle; here otherwise.
+    if (!this.#writer?.running) {
+      this.#hashIndexer ??= new HashIndexer(this.#db, {
+        ...(this.#options.hashIndexChunk ? { chunk: this.#options.hashIndexChunk } : {}),
+      });
+      for (const [orgId, treeSize, added] of sizes) {
+        this.#hashIndexer.committed(orgId, treeSize, added);
+      }
+    }
+    return result;
   }
 
   #writeLog(log: LogWrite, locked: LockedLog | undefined): void {
@@ -304,6 +325,7 @@ export class SqliteAppends {
       locked.head.treeSize,
     );
     if (updated.changes !== 1) throw new Error('append: log head moved under the lock');
+    s.markHashesPending.run(log.orgId, locked.head.treeSize);
   }
 
   #readTreeHashesSync(orgId: string, indexes: readonly number[]): Map<number, Uint8Array> {

@@ -81,12 +81,22 @@ function prepare(db: Database.Database) {
     listCheckpoints: db.prepare(
       'SELECT * FROM checkpoints WHERE org_id = ? AND tree_size > ? AND tree_size <= ? ORDER BY tree_size',
     ),
-    // Two lookups, each on its own index (migration 3); `hash` wins.
-    findChainHash: db.prepare(
-      'SELECT org_id, id, chain_index FROM events WHERE hash = ? AND project_id = ? LIMIT 1',
+    // GET /v1/hashes/{hex}: hash_index, then the tails it does not hold yet
+    // (migration 9, ./hash-index.ts); `is_chain` puts a chain hash first.
+    findIndexedHash: db.prepare(
+      `SELECT e.org_id, e.id, e.chain_index, e.hash = @hash AS is_chain
+       FROM hash_index h JOIN events e ON e.org_id = h.org_id AND e.chain_index = h.chain_index
+       WHERE h.hash = @hash AND e.project_id = @project
+       ORDER BY is_chain DESC LIMIT 1`,
     ),
-    findLeafHash: db.prepare(
-      'SELECT org_id, id, chain_index FROM events WHERE leaf_hash = ? AND project_id = ? LIMIT 1',
+    unindexedTails: db.prepare(
+      `SELECT p.org_id, p.indexed_size FROM hash_index_pending p JOIN orgs o ON o.id = p.org_id
+       WHERE o.project_id = ?`,
+    ),
+    findTailHash: db.prepare(
+      `SELECT org_id, id, chain_index, hash = @hash AS is_chain FROM events
+       WHERE org_id = @org AND chain_index >= @from AND (hash = @hash OR leaf_hash = @hash)
+       ORDER BY is_chain DESC LIMIT 1`,
     ),
     listOrgIds: db.prepare('SELECT id FROM orgs WHERE id > ? ORDER BY id LIMIT ?').pluck(),
     currentKeyId: db.prepare(CURRENT_KEY_ID),
@@ -107,6 +117,7 @@ function prepare(db: Database.Database) {
 export class SqliteLogReads implements LogReadStore {
   readonly #db: Database.Database;
   readonly #s: ReturnType<typeof prepare>;
+  #findHashTx: ((projectId: string, hash: Uint8Array) => HashMatch | null) | undefined;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -178,21 +189,36 @@ export class SqliteLogReads implements LogReadStore {
   }
 
   async findHash(projectId: string, hash: Uint8Array): Promise<HashMatch | null> {
-    for (const [kind, statement] of [
-      ['chain', this.#s.findChainHash],
-      ['leaf', this.#s.findLeafHash],
-    ] as const) {
-      const row = statement.get(hash, projectId) as Row | undefined;
-      if (row) {
-        return {
-          kind,
-          orgId: row.org_id as string,
-          eventId: row.id as string,
-          chainIndex: row.chain_index as number,
-        };
+    return this.#findHash(projectId, hash);
+  }
+
+  /**
+   * One read transaction, so that the index and the tails are of one
+   * snapshot: an event the indexer moves from a tail into hash_index in
+   * between is in one or the other, never in neither.
+   */
+  get #findHash(): (projectId: string, hash: Uint8Array) => HashMatch | null {
+    this.#findHashTx ??= this.#db.transaction((projectId: string, hash: Uint8Array) => {
+      let row = this.#s.findIndexedHash.get({ hash, project: projectId }) as Row | undefined;
+      if (!row) {
+        for (const tail of this.#s.unindexedTails.all(projectId) as Row[]) {
+          row = this.#s.findTailHash.get({
+            org: tail.org_id,
+            from: tail.indexed_size,
+            hash,
+          }) as Row | undefined;
+          if (row) break;
+        }
       }
-    }
-    return null;
+      if (!row) return null;
+      return {
+        kind: row.is_chain ? 'chain' : 'leaf',
+        orgId: row.org_id as string,
+        eventId: row.id as string,
+        chainIndex: row.chain_index as number,
+      } satisfies HashMatch;
+    });
+    return this.#findHashTx;
   }
 
   async listOrgIds(options: { limit: number; afterId?: string }): Promise<string[]> {

@@ -121,6 +121,11 @@ export interface SqliteStoreOptions {
   readonly appendThread?: boolean;
   /** The writer thread's script, for tests; the compiled one by default. */
   readonly appendThreadScript?: URL;
+  /**
+   * Index an org's hashes once this many of its events are not indexed
+   * (./hash-index.ts HASH_INDEX_CHUNK by default): for tests.
+   */
+  readonly hashIndexChunk?: number;
 }
 
 /** The embedded default store: one SQLite file, WAL, synchronous=FULL. */
@@ -142,6 +147,7 @@ export class SqliteStore implements Store {
       filename: options.filename,
       thread: options.appendThread ?? options.filename !== ':memory:',
       threadScript: options.appendThreadScript,
+      hashIndexChunk: options.hashIndexChunk,
     });
   }
 
