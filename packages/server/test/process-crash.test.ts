@@ -103,6 +103,22 @@ async function crashDuringIngest(kind: Backend['kind']) {
     acknowledged.map((a) => a.event.id),
   );
   expect(reread).toEqual(acknowledged.map((a) => a.event));
+  // And found by its hashes, whether the hash index had reached it or not.
+  const step = Math.max(1, Math.floor(acknowledged.length / 16));
+  for (let i = 0; i < acknowledged.length; i += step) {
+    const event = acknowledged[i]!.event;
+    for (const [kind, hash] of [
+      ['chain', event.hash],
+      ['leaf', event.leaf_hash],
+    ] as const) {
+      const found = await getJson<{ found: boolean; kind: string; event_id: string }>(
+        second.url,
+        apiKey,
+        `/v1/hashes/${hash}`,
+      );
+      expect(found).toMatchObject({ found: true, kind, event_id: event.id });
+    }
+  }
 
   // Committed but never acknowledged: at most the one request each client had in flight.
   expect(after.tree_size - acknowledged.length).toBeLessThanOrEqual(16);

@@ -7,8 +7,9 @@ import { hex } from './records.js';
 /**
  * Checks an org's whole stored log against the events it should hold
  * (`ids`, in any order): chain indexes 0..n-1, each leaf hash and chain link
- * recomputed, and the head, the latest checkpoint and every stored tree hash
- * equal to the Merkle tree of those leaves. Returns the events in log order.
+ * recomputed, each found by both its hashes (findHash), and the head, the
+ * latest checkpoint and every stored tree hash equal to the Merkle tree of
+ * those leaves. Returns the events in log order.
  */
 export async function expectWholeStoredLog(
   store: Store,
@@ -27,6 +28,16 @@ export async function expectWholeStoredLog(
     expect(hex(e.hash)).toBe(hex(chainHash(e.previousHash, e.leafHash)));
     tree.append(e.leafHash);
     previous = e.hash;
+  }
+  for (const e of stored) {
+    expect(await store.findHash(org.projectId, e.hash)).toMatchObject({
+      kind: 'chain',
+      eventId: e.id,
+    });
+    expect(await store.findHash(org.projectId, e.leafHash)).toMatchObject({
+      kind: 'leaf',
+      eventId: e.id,
+    });
   }
   const head = await store.getOrgById(org.id);
   expect(head?.treeSize).toBe(ids.length);
