@@ -4,10 +4,10 @@ import type Database from 'better-sqlite3';
 // the appends committed rather than in them. In the append transaction, one
 // index entry per hash went to a random page of a large b-tree: two pages
 // written per event, at every commit. Here an org's events are indexed a few
-// thousand at a time, sorted by hash, so that entries share pages, and off the
-// path a request waits on. Until then the events are found in the org's
-// tail (log-reads.ts findHash), so no lookup ever misses an acknowledged
-// event.
+// thousand at a time, sorted by hash, off the path a request waits on; while
+// the index is not much larger than the batch, its entries also share pages.
+// Until then the events are found in the org's tail (log-reads.ts findHash),
+// so no lookup ever misses an acknowledged event.
 //
 // Runs where the appends commit: on the append writer thread, or on the
 // store's own connection when appends run there (':memory:', no thread).
