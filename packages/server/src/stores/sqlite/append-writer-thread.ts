@@ -28,6 +28,7 @@ parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
     return;
   }
   let reply: WriterReply;
+  const started = performance.now();
   try {
     write(job);
     reply = { type: 'done', id: job.id };
@@ -49,8 +50,9 @@ parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
   }
   parentPort!.postMessage(reply);
   if (reply.type === 'done') {
+    const ms = performance.now() - started;
     for (const log of job.logs) {
-      hashIndexer.committed(log.orgId, log.newTreeSize, log.events.length / EVENT_FIELDS);
+      hashIndexer.committed(log.orgId, log.newTreeSize, log.events.length / EVENT_FIELDS, ms);
     }
   }
 });

@@ -272,7 +272,9 @@ export class SqliteAppends {
       const sizes = w.logs.map((l) => [l.orgId, l.head.treeSize, l.events.length] as const);
       return { result: w.result, sizes };
     });
+    const started = performance.now();
     const { result, sizes } = run.immediate();
+    const ms = performance.now() - started;
     // On the thread's connection when it runs (a group it refused): it indexes
     // these at its next commit or when idle; here otherwise.
     if (!this.#writer?.running) {
@@ -280,7 +282,7 @@ export class SqliteAppends {
         ...(this.#options.hashIndexChunk ? { chunk: this.#options.hashIndexChunk } : {}),
       });
       for (const [orgId, treeSize, added] of sizes) {
-        this.#hashIndexer.committed(orgId, treeSize, added);
+        this.#hashIndexer.committed(orgId, treeSize, added, ms);
       }
     }
     return result;

@@ -17,8 +17,10 @@ import type Database from 'better-sqlite3';
 /** Index an org's log once this many of its events are not indexed. */
 export const HASH_INDEX_CHUNK = 4096;
 /**
- * How long a step should hold the write lock, which appends wait for. The
- * events a step takes are sized to it from the steps before: the larger the
+ * How long a step should hold the write lock, which appends wait for: this,
+ * or as long as the commit it follows took, if longer (a batch of 1000 that
+ * took 70 ms is not hurt by a step as long; a single event is). The events a
+ * step takes are sized to it by the rate of the step before: the larger the
  * index, the more pages each event's entries touch.
  */
 const STEP_TARGET_MS = 20;
@@ -42,8 +44,8 @@ export class HashIndexer {
   readonly #onError: (error: unknown) => void;
   readonly #s: ReturnType<typeof prepare>;
   readonly #step: Database.Transaction<(orgId: string, limit: number) => number>;
-  /** Events per step, from the steps before (STEP_TARGET_MS). */
-  #budget: number;
+  /** Events per ms of the step before; unknown (Infinity) until one ran. */
+  #rate = Number.POSITIVE_INFINITY;
   #idle: NodeJS.Timeout | null = null;
   #closed = false;
 
@@ -52,8 +54,6 @@ export class HashIndexer {
     if (!Number.isSafeInteger(this.#chunk) || this.#chunk < 1) {
       throw new RangeError(`hash index chunk must be a positive integer, got ${this.#chunk}`);
     }
-    // The first step may take the whole tail: the steps after are sized by it.
-    this.#budget = 4 * this.#chunk;
     this.#onError =
       options.onError ??
       ((error) =>
@@ -76,19 +76,20 @@ export class HashIndexer {
   }
 
   /**
-   * An append of `added` events to orgId's log committed, leaving it
-   * treeSize long. Once a chunk of the org's events are not indexed, every
-   * commit is followed by a step of at least as many events as it added, so
+   * An append of `added` events to orgId's log committed in `commitMs`,
+   * leaving it treeSize long. Once a chunk of the org's events are not
+   * indexed, every commit is followed by a step of at least as many events as
+   * it added, so
    * that the unindexed tail (which a lookup scans) stays about a chunk long
    * under any load; the rest is indexed once appends go idle. Never throws:
    * the append is committed whatever happens here.
    */
-  committed(orgId: string, treeSize: number, added: number): void {
+  committed(orgId: string, treeSize: number, added: number, commitMs = 0): void {
     if (this.#closed) return;
     try {
       const indexed = this.#s.pending.get(orgId) as number | undefined;
       if (indexed !== undefined && treeSize - indexed >= this.#chunk) {
-        this.#index(orgId, Math.max(this.#budget, added));
+        this.#index(orgId, Math.max(added, this.#eventsIn(Math.max(STEP_TARGET_MS, commitMs))));
       }
     } catch (error) {
       this.#onError(error);
@@ -96,16 +97,18 @@ export class HashIndexer {
     this.#scheduleIdle();
   }
 
+  /** How many events a step should take to last about `ms`, at the last step's rate. */
+  #eventsIn(ms: number): number {
+    const n = Math.floor(this.#rate * ms);
+    return Math.min(4 * this.#chunk, Math.max(Math.ceil(this.#chunk / 64), n));
+  }
+
   /** One step, timed to size the next ones. */
   #index(orgId: string, limit: number): void {
     const started = performance.now();
     const n = this.#step.immediate(orgId, limit);
     if (n === 0) return;
-    const ms = Math.max(performance.now() - started, 0.01);
-    this.#budget = Math.min(
-      4 * this.#chunk,
-      Math.max(Math.ceil(this.#chunk / 64), Math.floor((n * STEP_TARGET_MS) / ms)),
-    );
+    this.#rate = n / Math.max(performance.now() - started, 0.01);
   }
 
   /** Indexes whatever is left once appends go idle (at start, after a crash say). */
@@ -121,7 +124,7 @@ export class HashIndexer {
     try {
       const orgId = this.#s.anyPending.get() as string | undefined;
       if (orgId === undefined) return;
-      this.#index(orgId, this.#budget);
+      this.#index(orgId, this.#eventsIn(STEP_TARGET_MS));
     } catch (error) {
       // SQLITE_BUSY from another process, say: tried again at the next idle.
       this.#onError(error);
