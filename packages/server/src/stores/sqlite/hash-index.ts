@@ -79,10 +79,9 @@ export class HashIndexer {
    * An append of `added` events to orgId's log committed in `commitMs`,
    * leaving it treeSize long. Once a chunk of the org's events are not
    * indexed, every commit is followed by a step of at least as many events as
-   * it added, so
-   * that the unindexed tail (which a lookup scans) stays about a chunk long
-   * under any load; the rest is indexed once appends go idle. Never throws:
-   * the append is committed whatever happens here.
+   * it added, so that the unindexed tail (which a lookup scans) stays about a
+   * chunk long under any load; the rest is indexed once appends go idle.
+   * Never throws: the append is committed whatever happens here.
    */
   committed(orgId: string, treeSize: number, added: number, commitMs = 0): void {
     if (this.#closed) return;
