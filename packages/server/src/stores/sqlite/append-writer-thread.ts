@@ -17,7 +17,7 @@ const { filename, hashIndexChunk } = workerData as {
 const db: Database.Database = openWriteConnection(filename);
 const write = jobWriter(db);
 // Indexes the hashes of what this thread committed, after answering (./hash-index.ts).
-const hashIndexer = new HashIndexer(db, hashIndexChunk ? { chunk: hashIndexChunk } : {});
+const hashIndexer = new HashIndexer(db, { chunk: hashIndexChunk });
 hashIndexer.start();
 
 parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {

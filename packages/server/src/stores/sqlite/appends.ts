@@ -278,9 +278,7 @@ export class SqliteAppends {
     // On the thread's connection when it runs (a group it refused): it indexes
     // these at its next commit or when idle; here otherwise.
     if (!this.#writer?.running) {
-      this.#hashIndexer ??= new HashIndexer(this.#db, {
-        ...(this.#options.hashIndexChunk ? { chunk: this.#options.hashIndexChunk } : {}),
-      });
+      this.#hashIndexer ??= new HashIndexer(this.#db, { chunk: this.#options.hashIndexChunk });
       for (const [orgId, treeSize, added] of sizes) {
         this.#hashIndexer.committed(orgId, treeSize, added, ms);
       }

@@ -33,8 +33,8 @@ const STEP_TARGET_MS = 20;
 const IDLE_MS = 1000;
 
 export interface HashIndexerOptions {
-  /** HASH_INDEX_CHUNK by default; tests set a small one. */
-  readonly chunk?: number;
+  /** HASH_INDEX_CHUNK by default (also when undefined); tests set a small one. */
+  readonly chunk?: number | undefined;
   /** Told of a step that failed (it is tried again later); a process warning by default. */
   readonly onError?: (error: unknown) => void;
 }

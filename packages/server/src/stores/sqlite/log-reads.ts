@@ -117,11 +117,33 @@ function prepare(db: Database.Database) {
 export class SqliteLogReads implements LogReadStore {
   readonly #db: Database.Database;
   readonly #s: ReturnType<typeof prepare>;
-  #findHashTx: ((projectId: string, hash: Uint8Array) => HashMatch | null) | undefined;
+  /**
+   * One read transaction, so that the index and the tails are of one
+   * snapshot: an event the indexer moves from a tail into hash_index in
+   * between is in one or the other, never in neither.
+   */
+  readonly #findHash: (projectId: string, hash: Uint8Array) => HashMatch | null;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#s = prepare(db);
+    const s = (this.#s = prepare(db));
+    this.#findHash = db.transaction((projectId: string, hash: Uint8Array) => {
+      let row = s.findIndexedHash.get({ hash, project: projectId }) as Row | undefined;
+      if (!row) {
+        for (const tail of s.unindexedTails.all(projectId) as Row[]) {
+          row = s.findTailHash.get({ org: tail.org_id, from: tail.indexed_size, hash }) as
+            Row | undefined;
+          if (row) break;
+        }
+      }
+      if (!row) return null;
+      return {
+        kind: row.is_chain ? 'chain' : 'leaf',
+        orgId: row.org_id as string,
+        eventId: row.id as string,
+        chainIndex: row.chain_index as number,
+      } satisfies HashMatch;
+    });
   }
 
   /** For the append path, inside its transaction: the org's current signing key id. */
@@ -190,35 +212,6 @@ export class SqliteLogReads implements LogReadStore {
 
   async findHash(projectId: string, hash: Uint8Array): Promise<HashMatch | null> {
     return this.#findHash(projectId, hash);
-  }
-
-  /**
-   * One read transaction, so that the index and the tails are of one
-   * snapshot: an event the indexer moves from a tail into hash_index in
-   * between is in one or the other, never in neither.
-   */
-  get #findHash(): (projectId: string, hash: Uint8Array) => HashMatch | null {
-    this.#findHashTx ??= this.#db.transaction((projectId: string, hash: Uint8Array) => {
-      let row = this.#s.findIndexedHash.get({ hash, project: projectId }) as Row | undefined;
-      if (!row) {
-        for (const tail of this.#s.unindexedTails.all(projectId) as Row[]) {
-          row = this.#s.findTailHash.get({
-            org: tail.org_id,
-            from: tail.indexed_size,
-            hash,
-          }) as Row | undefined;
-          if (row) break;
-        }
-      }
-      if (!row) return null;
-      return {
-        kind: row.is_chain ? 'chain' : 'leaf',
-        orgId: row.org_id as string,
-        eventId: row.id as string,
-        chainIndex: row.chain_index as number,
-      } satisfies HashMatch;
-    });
-    return this.#findHashTx;
   }
 
   async listOrgIds(options: { limit: number; afterId?: string }): Promise<string[]> {
