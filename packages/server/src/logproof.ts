@@ -101,6 +101,7 @@ export async function createLogproof(
     const crypto = signing?.wrap(createNodeCrypto()) ?? createNodeCrypto();
     const clock = options.clock ?? Date.now;
     const metrics = new Metrics();
+    if (store instanceof SqliteStore) metrics.watchSqliteWriter(() => store.writerBusySeconds);
     const orgKeys = new OrgKeys(store, masterKey, crypto, config.origin, clock);
     const tenancy = new Tenancy(store, orgKeys, crypto, clock);
     const webhooks = createWebhookRuntime(

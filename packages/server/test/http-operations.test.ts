@@ -114,6 +114,9 @@ describe('operations', () => {
       expect(res.body).toMatch(/^logproof_commit_events_count \d+$/m);
       expect(res.body).toMatch(/^logproof_batch_request_events_count \d+$/m);
       expect(res.body).toMatch(/^process_cpu_user_seconds_total /m);
+      // The app's SQLite store commits on its writer thread, which was busy.
+      const busy = /^logproof_sqlite_writer_busy_seconds_total (\S+)$/m.exec(res.body);
+      expect(Number(busy?.[1])).toBeGreaterThan(0);
     });
   });
 

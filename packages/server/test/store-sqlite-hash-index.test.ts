@@ -230,6 +230,42 @@ describe('HashIndexer', () => {
     await expectAllFound(store, org.projectId, [...events, ...more]);
   });
 
+  it('tells onStep how long each step held its connection, a failed one too', async () => {
+    const store = await open({ appendThread: false, hashIndexChunk: 1000 });
+    const { org } = await seedOrg(store);
+    const { events } = await appendEvents(store, org, specs(5));
+    const db = new Database(filename);
+    db.pragma('busy_timeout = 50');
+    const steps: number[] = [];
+    const errors: unknown[] = [];
+    const indexer = new HashIndexer(db, {
+      chunk: 2,
+      onStep: (ms) => steps.push(ms),
+      onError: (e) => errors.push(e),
+    });
+    indexer.committed(org.id, 5, 5);
+    expect(steps).toHaveLength(1);
+    expect(steps[0]).toBeGreaterThanOrEqual(0);
+    expect(indexState().entries).toEqual(entriesOf(events));
+    // A step that cannot take the write lock fails after the busy timeout,
+    // which it spent waiting: that time is reported too.
+    await appendEvents(store, org, specs(3));
+    const blocker = new Database(filename);
+    blocker.exec('BEGIN IMMEDIATE');
+    try {
+      indexer.committed(org.id, 8, 3);
+    } finally {
+      blocker.exec('ROLLBACK');
+      blocker.close();
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(steps).toHaveLength(2);
+    expect(steps[1]).toBeGreaterThanOrEqual(40);
+    indexer.close();
+    db.close();
+  });
+
   it('refuses a chunk that is not a positive integer', () => {
     const db = new Database(':memory:');
     expect(() => new HashIndexer(db, { chunk: 0 })).toThrow(RangeError);

@@ -192,6 +192,23 @@ describe('SqliteStore pipelined appends', () => {
     );
   });
 
+  it('counts the time its thread spends in jobs, a job waiting for the write lock included', async () => {
+    const { org } = await seedOrg(store);
+    expect(store.writerBusySeconds).toBe(0); // no thread yet
+    await appendEvents(store, org, specs(2));
+    const first = store.writerBusySeconds;
+    expect(first).toBeGreaterThan(0);
+    // A job that waits 300 ms for the lock keeps the thread busy that long:
+    // appends then wait for the writer, which is what the metric is for.
+    const lock = holdWriteLock();
+    const waiting = appendEvents(store, org, specs(1));
+    await new Promise((r) => setTimeout(r, 300));
+    lock.release();
+    await waiting;
+    expect(store.writerBusySeconds - first).toBeGreaterThanOrEqual(0.25);
+    expect(store.writerBusySeconds - first).toBeLessThan(10);
+  });
+
   it('lets the groups in flight commit before close() ends the thread', async () => {
     const { org } = await seedOrg(store);
     const appends = Array.from({ length: 6 }, () => appendEvents(store, org, specs(2)));

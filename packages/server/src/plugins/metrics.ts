@@ -86,6 +86,24 @@ export class Metrics {
     this.selfAuditCheckedAt.set(labels, result.checkedAt / 1000);
   }
 
+  /**
+   * Exports the SQLite append writer thread's busy time (SqliteStore
+   * .writerBusySeconds), read at each scrape. Its rate is the thread's
+   * utilisation: near 1, appends wait for the writer, not for the requests.
+   */
+  watchSqliteWriter(busySeconds: () => number): void {
+    new Counter({
+      name: 'logproof_sqlite_writer_busy_seconds_total',
+      help: 'Time the SQLite append writer thread spent committing and indexing hashes; its rate is how busy the thread is (1 = saturated)',
+      registers: [this.registry],
+      collect() {
+        // A counter of a value kept elsewhere: set it to that value.
+        this.reset();
+        this.inc(busySeconds());
+      },
+    });
+  }
+
   recordCommit(events: number, durationMs: number): void {
     this.eventsAppended.inc(events);
     this.commitSize.observe(events);

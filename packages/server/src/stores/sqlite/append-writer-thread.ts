@@ -10,14 +10,22 @@ import { EVENT_FIELDS, type WriterJob, type WriterReply } from './append-writer-
 import { openWriteConnection } from './connection.js';
 import { HashIndexer } from './hash-index.js';
 
-const { filename, hashIndexChunk } = workerData as {
+const { filename, hashIndexChunk, busy } = workerData as {
   filename: string;
   hashIndexChunk: number | undefined;
+  busy: SharedArrayBuffer;
 };
 const db: Database.Database = openWriteConnection(filename);
 const write = jobWriter(db);
+// The time this thread spends in jobs and index steps, in µs, which
+// SqliteAppendWriter.busySeconds reads (a metric: its rate is how saturated
+// this thread is).
+const busyMicros = new BigInt64Array(busy);
+const addBusy = (ms: number): void => {
+  Atomics.add(busyMicros, 0, BigInt(Math.round(ms * 1000)));
+};
 // Indexes the hashes of what this thread committed, after answering (./hash-index.ts).
-const hashIndexer = new HashIndexer(db, { chunk: hashIndexChunk });
+const hashIndexer = new HashIndexer(db, { chunk: hashIndexChunk, onStep: addBusy });
 hashIndexer.start();
 
 parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
@@ -48,9 +56,10 @@ parentPort!.on('message', (job: WriterJob | { type: 'close' }) => {
             },
     };
   }
+  const ms = performance.now() - started;
+  addBusy(ms);
   parentPort!.postMessage(reply);
   if (reply.type === 'done') {
-    const ms = performance.now() - started;
     for (const log of job.logs) {
       hashIndexer.committed(log.orgId, log.newTreeSize, log.events.length / EVENT_FIELDS, ms);
     }

@@ -51,13 +51,19 @@ interface Waiting {
 export class SqliteAppendWriter {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiting>();
+  /** µs the thread spent in jobs and hash-index steps; it adds, this thread reads. */
+  readonly #busy = new BigInt64Array(new SharedArrayBuffer(8));
   #nextId = 1;
   #stopped: Error | null = null;
   #exited: Promise<void>;
 
   constructor(options: SqliteAppendWriterOptions) {
     this.#worker = new Worker(options.script ?? defaultScript(), {
-      workerData: { filename: options.filename, hashIndexChunk: options.hashIndexChunk },
+      workerData: {
+        filename: options.filename,
+        hashIndexChunk: options.hashIndexChunk,
+        busy: this.#busy.buffer,
+      },
     });
     this.#worker.on('message', (reply: WriterReply) => {
       const waiting = this.#waiting.get(reply.id);
@@ -81,6 +87,16 @@ export class SqliteAppendWriter {
   /** False once the thread stopped (an error, an exit or close): then nothing can be sent. */
   get running(): boolean {
     return this.#stopped === null;
+  }
+
+  /**
+   * Seconds the thread has spent committing jobs and indexing hashes since it
+   * started: over an interval, its increase divided by the interval is how
+   * busy the thread was (1 is saturated: appends wait for it). It stays as it
+   * was once the thread stopped.
+   */
+  get busySeconds(): number {
+    return Number(Atomics.load(this.#busy, 0)) / 1e6;
   }
 
   /** Jobs sent and not answered yet. */

@@ -210,6 +210,11 @@ export class SqliteAppends {
     return w.result;
   }
 
+  /** SqliteAppendWriter.busySeconds of the writer thread; 0 before it started or without one. */
+  get writerBusySeconds(): number {
+    return this.#writer?.busySeconds ?? 0;
+  }
+
   /** What the pipelined appends hold in memory now: for tests. */
   get inFlight(): { orgs: number; treeHashes: number } {
     let treeHashes = 0;

@@ -37,11 +37,14 @@ export interface HashIndexerOptions {
   readonly chunk?: number | undefined;
   /** Told of a step that failed (it is tried again later); a process warning by default. */
   readonly onError?: (error: unknown) => void;
+  /** Told how long each step held the connection, in ms (the writer thread's busy time). */
+  readonly onStep?: (ms: number) => void;
 }
 
 export class HashIndexer {
   readonly #chunk: number;
   readonly #onError: (error: unknown) => void;
+  readonly #onStep: ((ms: number) => void) | undefined;
   readonly #s: ReturnType<typeof prepare>;
   readonly #step: Database.Transaction<(orgId: string, limit: number) => number>;
   /** Events per ms of the step before; unknown (Infinity) until one ran. */
@@ -61,6 +64,7 @@ export class HashIndexer {
           `hash index step failed, tried again later: ${error instanceof Error ? error.message : String(error)}`,
           'LogproofHashIndexWarning',
         ));
+    this.#onStep = options.onStep;
     const s = (this.#s = prepare(db));
     // Returns how many events it indexed.
     this.#step = db.transaction((orgId: string, limit: number): number => {
@@ -105,7 +109,12 @@ export class HashIndexer {
   /** One step, timed to size the next ones. */
   #index(orgId: string, limit: number): void {
     const started = performance.now();
-    const n = this.#step.immediate(orgId, limit);
+    let n = 0;
+    try {
+      n = this.#step.immediate(orgId, limit);
+    } finally {
+      this.#onStep?.(performance.now() - started);
+    }
     if (n === 0) return;
     this.#rate = n / Math.max(performance.now() - started, 0.01);
   }

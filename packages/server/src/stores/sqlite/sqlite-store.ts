@@ -313,6 +313,16 @@ export class SqliteStore implements Store {
     return this.#appends.append(targets, build);
   }
 
+  /**
+   * Seconds the append writer thread has spent committing and indexing
+   * hashes (SqliteAppendWriter.busySeconds): the
+   * logproof_sqlite_writer_busy_seconds_total metric. 0 while appends run
+   * on this connection (':memory:', or before the first append).
+   */
+  get writerBusySeconds(): number {
+    return this.#appends.writerBusySeconds;
+  }
+
   /** What the pipelined appends hold in memory now: for tests. */
   get appendsInFlight(): { orgs: number; treeHashes: number } {
     return this.#appends.inFlight;
