@@ -17,6 +17,32 @@ const cli = join(here, '../../cli/bin/logproof.js');
 const seconds = Number(process.env.LOGPROOF_BENCH_SECONDS ?? 10);
 const rows = [];
 
+/** The server's CPU seconds (all threads) and its SQLite writer thread's busy seconds, from /metrics. */
+async function serverTimes(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    cpu: value('process_cpu_seconds_total'),
+    writer: value('logproof_sqlite_writer_busy_seconds_total'),
+    at: performance.now(),
+  };
+}
+
+/**
+ * Runs autocannon and says what the server's threads did meanwhile: its CPU
+ * (200% is both cores of this machine) and how busy the SQLite writer
+ * thread was (100% is saturated: appends wait for it).
+ */
+async function measured(url, options) {
+  const before = await serverTimes(url);
+  const result = await cannon(options);
+  const after = await serverTimes(url);
+  const seconds = (after.at - before.at) / 1000;
+  result.serverCpu = (after.cpu - before.cpu) / seconds;
+  result.writerBusy = (after.writer - before.writer) / seconds;
+  return result;
+}
+
 function row(name, result, eventsPerRequest = 1) {
   const r = {
     name,
@@ -28,8 +54,12 @@ function row(name, result, eventsPerRequest = 1) {
     errors: result.errors + result.non2xx + result.timeouts,
   };
   rows.push(r);
+  const threads = [
+    Number.isFinite(result.serverCpu) ? `server CPU ${fmt(100 * result.serverCpu)}%` : '',
+    Number.isFinite(result.writerBusy) ? `writer busy ${fmt(100 * result.writerBusy)}%` : '',
+  ].filter(Boolean);
   console.log(
-    `${name.padEnd(44)} ${fmt(r.eventsPerSecond).padStart(9)} events/s  ${fmt(r.requestsPerSecond).padStart(8)} req/s  p50 ${fmt(r.p50, 1)} ms  p99 ${fmt(r.p99, 1)} ms  errors ${r.errors}`,
+    `${name.padEnd(44)} ${fmt(r.eventsPerSecond).padStart(9)} events/s  ${fmt(r.requestsPerSecond).padStart(8)} req/s  p50 ${fmt(r.p50, 1)} ms  p99 ${fmt(r.p99, 1)} ms  errors ${r.errors}${threads.length ? `  (${threads.join(', ')})` : ''}`,
   );
   return r;
 }
@@ -56,7 +86,7 @@ async function benchLogproof(label, env) {
     });
     const s = row(
       `logproof ${label} single event, 32 conns`,
-      await cannon({
+      await measured(server.url, {
         url: `${server.url}/v1/events`,
         method: 'POST',
         headers,
@@ -70,7 +100,7 @@ async function benchLogproof(label, env) {
     });
     const b = row(
       `logproof ${label} batch of 1000, 4 conns`,
-      await cannon({
+      await measured(server.url, {
         url: `${server.url}/v1/events/batch`,
         method: 'POST',
         headers,
