@@ -1,6 +1,21 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+
+/**
+ * CPU seconds (user + system, every thread) a process of this machine has
+ * used, from /proc; NaN where there is no /proc (not Linux).
+ */
+export function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
+  } catch {
+    return NaN;
+  }
+}
 
 /** Spawns a server process and resolves with its URL (and stdout so far) once it listens. */
 export async function startProcess(args, env = {}) {
@@ -25,6 +40,7 @@ export async function startProcess(args, env = {}) {
   });
   return {
     url,
+    pid: child.pid,
     output: () => out,
     async stop() {
       child.kill('SIGTERM');

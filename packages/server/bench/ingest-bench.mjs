@@ -4,12 +4,12 @@
 //   LOGPROOF_BENCH_SECONDS   duration of each HTTP run (default 10)
 //   LOGPROOF_TEST_DATABASE_URL  PostgreSQL admin URL; the PostgreSQL rows are skipped without it
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { cannon, fmt, startProcess } from './bench-util.mjs';
+import { cannon, fmt, processCpuSeconds, startProcess } from './bench-util.mjs';
 import { measureStoreFloor, sampleEvent } from './store-floor.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,16 +30,28 @@ async function serverTimes(url) {
 
 /**
  * Runs autocannon and says what the server's threads did meanwhile: its CPU
- * (200% is both cores of this machine) and how busy the SQLite writer
- * thread was (100% is saturated: appends wait for it).
+ * (200% is both cores of this machine; also per event, which this host's
+ * noise moves less than events/s) and how busy the SQLite writer thread was
+ * (100% is saturated: appends wait for it).
  */
 async function measured(url, options) {
   const before = await serverTimes(url);
   const result = await cannon(options);
   const after = await serverTimes(url);
   const seconds = (after.at - before.at) / 1000;
-  result.serverCpu = (after.cpu - before.cpu) / seconds;
+  result.cpuSeconds = after.cpu - before.cpu;
+  result.serverCpu = result.cpuSeconds / seconds;
   result.writerBusy = (after.writer - before.writer) / seconds;
+  return result;
+}
+
+/** As measured, for a server without /metrics (the HTTP floor): its CPU from /proc. */
+async function measuredByPid(pid, options) {
+  const before = processCpuSeconds(pid);
+  const started = performance.now();
+  const result = await cannon(options);
+  result.cpuSeconds = processCpuSeconds(pid) - before;
+  result.serverCpu = result.cpuSeconds / ((performance.now() - started) / 1000);
   return result;
 }
 
@@ -52,10 +64,14 @@ function row(name, result, eventsPerRequest = 1) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx + result.timeouts,
+    // The server's CPU (every thread; not PostgreSQL's) per acknowledged event.
+    cpuMicrosPerEvent: (1e6 * result.cpuSeconds) / (result['2xx'] * eventsPerRequest),
   };
   rows.push(r);
   const threads = [
-    Number.isFinite(result.serverCpu) ? `server CPU ${fmt(100 * result.serverCpu)}%` : '',
+    Number.isFinite(result.serverCpu)
+      ? `server CPU ${fmt(100 * result.serverCpu)}%, ${fmt(r.cpuMicrosPerEvent)} µs/event`
+      : '',
     Number.isFinite(result.writerBusy) ? `writer busy ${fmt(100 * result.writerBusy)}%` : '',
   ].filter(Boolean);
   console.log(
@@ -132,7 +148,7 @@ try {
   });
   floorHttp = row(
     'HTTP floor: no-op Fastify POST, 32 conns',
-    await cannon({
+    await measuredByPid(noop.pid, {
       url: `${noop.url}/noop`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -148,7 +164,7 @@ try {
 // 2. Store floor.
 const storeFloor = measureStoreFloor();
 console.log(
-  `${'store floor: JSON+SHA-256+Ed25519+SQLite 1000-row tx'.padEnd(44)} ${fmt(storeFloor.rowsPerSecond).padStart(9)} events/s  (${storeFloor.rows} rows, WAL, synchronous=FULL)`,
+  `${'store floor: JSON+SHA-256+Ed25519+SQLite 1000-row tx'.padEnd(44)} ${fmt(storeFloor.rowsPerSecond).padStart(9)} events/s  (${storeFloor.rows} rows, WAL, synchronous=FULL, ${fmt(storeFloor.cpuMicrosPerRow)} µs/event)`,
 );
 
 // 3. Logproof on SQLite.
@@ -199,4 +215,26 @@ if (postgres) {
   console.log(
     `  postgres single / HTTP floor: ${fmt((100 * postgres.single.requestsPerSecond) / floorHttp.requestsPerSecond, 1)}%  (p99 ${fmt(postgres.single.p99, 1)} ms)`,
   );
+}
+
+// The same comparison in CPU per event, which this host's noise (other
+// tenants of its cores) moves less than events/s. It also bounds the ratios
+// above: a server that needs c µs of CPU per event cannot, even with every
+// core of the machine busy for it alone, do more than cores / c events/s.
+const cores = availableParallelism();
+console.log(`\nServer CPU per event, against the floor (${cores} cores)`);
+const cpuRow = (label, result, floorMicros, floorPerSecond) => {
+  const most = (cores * 1e6) / result.cpuMicrosPerEvent / floorPerSecond;
+  console.log(
+    `  ${label.padEnd(29)} ${fmt(result.cpuMicrosPerEvent).padStart(5)} µs vs ${fmt(floorMicros).padStart(3)} µs (${fmt(result.cpuMicrosPerEvent / floorMicros, 1)}x): at most ${fmt(100 * most)}% of the floor's events/s`,
+  );
+};
+const http = [floorHttp.cpuMicrosPerEvent, floorHttp.requestsPerSecond];
+const store = [storeFloor.cpuMicrosPerRow, storeFloor.rowsPerSecond];
+cpuRow('sqlite single / HTTP floor:', sqlite.single, ...http);
+cpuRow('sqlite batch / store floor:', sqlite.batch, ...store);
+if (postgres) {
+  // PostgreSQL's own backends are not counted: these bounds are above the true ones.
+  cpuRow('postgres single / HTTP floor:', postgres.single, ...http);
+  cpuRow('postgres batch / store floor:', postgres.batch, ...store);
 }

@@ -25,6 +25,7 @@ export function measureStoreFloor({ transactions = 30, rowsPerTransaction = 1000
       for (const r of rows) insert.run('org_bench', r.idx, r.body, r.hash, r.sig);
     });
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     for (let t = 0; t < transactions; t++) {
       const rows = [];
       for (let i = 0; i < rowsPerTransaction; i++) {
@@ -40,8 +41,13 @@ export function measureStoreFloor({ transactions = 30, rowsPerTransaction = 1000
       write(rows);
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     db.close();
-    return { rowsPerSecond: idx / seconds, rows: idx };
+    return {
+      rowsPerSecond: idx / seconds,
+      rows: idx,
+      cpuMicrosPerRow: (cpu.user + cpu.system) / idx,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
