@@ -21,7 +21,7 @@ import { createNodeCrypto } from '@logproof/core/node-crypto';
 import { PostgresStore, SqliteStore, Tenancy } from '../dist/index.js';
 import { MasterKey } from '../dist/master-key.js';
 import { OrgKeys } from '../dist/services/org-keys.js';
-import { AppendQueue } from '../dist/services/append-queue.js';
+import { AppendQueue, groupsInFlight } from '../dist/services/append-queue.js';
 import { EventService } from '../dist/services/event-service.js';
 import { SigningWorker } from '../dist/services/signing-worker.js';
 import { sampleEvent } from './store-floor.mjs';
@@ -81,7 +81,13 @@ try {
     'logproof.local',
   );
   const { project } = await new Tenancy(store, orgKeys, crypto).initProject();
-  const queue = new AppendQueue({ store, crypto, keys: orgKeys, maxCommitEvents: 1000 });
+  const queue = new AppendQueue({
+    store,
+    crypto,
+    keys: orgKeys,
+    maxCommitEvents: 1000,
+    maxInFlight: groupsInFlight(store.kind),
+  });
   const service = new EventService(store, queue, orgKeys, crypto);
   const options = () => ({ now: Date.now(), backfillWindowMs: 365 * 86_400_000 });
   const singleBody = JSON.stringify(sampleEvent(1));

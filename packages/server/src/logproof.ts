@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { ConfigError, type Config } from './config.js';
 import { MasterKey } from './master-key.js';
 import { Metrics } from './plugins/metrics.js';
-import { AppendQueue } from './services/append-queue.js';
+import { AppendQueue, groupsInFlight } from './services/append-queue.js';
 import { EventService } from './services/event-service.js';
 import { OrgKeys } from './services/org-keys.js';
 import { SelfAudit } from './services/self-audit.js';
@@ -114,10 +114,7 @@ export async function createLogproof(
       crypto,
       keys: orgKeys,
       maxCommitEvents: config.maxCommitEvents,
-      // The SQLite store commits on its writer thread: build the next group
-      // meanwhile. PostgreSQL builds under the org's row lock, so one group
-      // at a time per process (several processes already overlap there).
-      maxInFlight: store.kind === 'sqlite' ? 2 : 1,
+      maxInFlight: groupsInFlight(store.kind),
       clock,
       onCommit: (events, ms) => {
         metrics.recordCommit(events, ms);

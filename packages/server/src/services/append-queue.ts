@@ -96,6 +96,17 @@ export interface AppendQueueOptions {
 }
 
 /**
+ * The maxInFlight the server gives an AppendQueue on a store of this kind
+ * (and the append benchmark too, so that it measures the same pipeline). The
+ * SQLite store commits on its writer thread: the next group is built
+ * meanwhile. PostgreSQL builds under the org's row lock, so one group at a
+ * time per process (several processes already overlap there).
+ */
+export function groupsInFlight(kind: Store['kind']): number {
+  return kind === 'sqlite' ? 2 : 1;
+}
+
+/**
  * The append path (group commit). Requests that arrive while a commit runs
  * wait in the queue; the next commit takes all of them (up to
  * maxCommitEvents) in one database transaction: one lock round, one fsync,
