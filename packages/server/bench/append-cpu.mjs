@@ -11,7 +11,7 @@
 //
 // The CPU figure counts every thread of the process (the signing worker too);
 // "main" is the main thread alone, the one that runs the append transaction.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,7 @@ import { OrgKeys } from '../dist/services/org-keys.js';
 import { AppendQueue, groupsInFlight } from '../dist/services/append-queue.js';
 import { EventService } from '../dist/services/event-service.js';
 import { SigningWorker } from '../dist/services/signing-worker.js';
+import { processCpuSeconds } from './bench-util.mjs';
 import { sampleEvent } from './store-floor.mjs';
 
 const kind = process.argv[2] ?? 'sqlite';
@@ -33,16 +34,8 @@ const rounds = Number(process.argv[5] ?? 1);
 const connections = Number(process.env.LOGPROOF_BENCH_CONNECTIONS ?? 32);
 const signing = process.env.LOGPROOF_BENCH_SIGNING_WORKER === '0' ? null : new SigningWorker();
 
-/** CPU time (µs) of a process of this machine, from /proc (Linux only; 0 elsewhere). */
-function processCpu(pid, path = `/proc/${pid}/stat`) {
-  try {
-    const stat = readFileSync(path, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, USER_HZ = 100
-  } catch {
-    return 0;
-  }
-}
+/** CPU time (µs) of a process (or, by its /proc path, a thread) of this machine; 0 if unreadable. */
+const processCpu = (pid, path) => (processCpuSeconds(pid, path) || 0) * 1e6;
 
 let store;
 let backendPids = async () => [];

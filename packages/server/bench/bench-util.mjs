@@ -5,11 +5,12 @@ import { readFileSync } from 'node:fs';
 
 /**
  * CPU seconds (user + system, every thread) a process of this machine has
- * used, from /proc; NaN where there is no /proc (not Linux).
+ * used, from /proc; NaN where there is no /proc (not Linux). `path` reads
+ * one thread instead: /proc/<pid>/task/<tid>/stat.
  */
-export function processCpuSeconds(pid) {
+export function processCpuSeconds(pid, path = `/proc/${pid}/stat`) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ = 100
   } catch {
