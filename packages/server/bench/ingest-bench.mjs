@@ -18,7 +18,7 @@ const seconds = Number(process.env.LOGPROOF_BENCH_SECONDS ?? 10);
 const rows = [];
 
 /** The server's CPU seconds (all threads) and its SQLite writer thread's busy seconds, from /metrics. */
-async function serverTimes(url) {
+async function metricsTimes(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
@@ -28,30 +28,25 @@ async function serverTimes(url) {
   };
 }
 
+/** The same for a server without /metrics (the HTTP floor): its CPU from /proc, no writer. */
+async function procTimes(pid) {
+  return { cpu: processCpuSeconds(pid), writer: NaN, at: performance.now() };
+}
+
 /**
- * Runs autocannon and says what the server's threads did meanwhile: its CPU
- * (200% is both cores of this machine; also per event, which this host's
- * noise moves less than events/s) and how busy the SQLite writer thread was
- * (100% is saturated: appends wait for it).
+ * Runs autocannon and says what the server's threads did meanwhile, read by
+ * `times` before and after: its CPU (200% is both cores of this machine;
+ * also per event, which this host's noise moves less than events/s) and how
+ * busy the SQLite writer thread was (100% is saturated: appends wait for it).
  */
-async function measured(url, options) {
-  const before = await serverTimes(url);
+async function measured(times, options) {
+  const before = await times();
   const result = await cannon(options);
-  const after = await serverTimes(url);
+  const after = await times();
   const seconds = (after.at - before.at) / 1000;
   result.cpuSeconds = after.cpu - before.cpu;
   result.serverCpu = result.cpuSeconds / seconds;
   result.writerBusy = (after.writer - before.writer) / seconds;
-  return result;
-}
-
-/** As measured, for a server without /metrics (the HTTP floor): its CPU from /proc. */
-async function measuredByPid(pid, options) {
-  const before = processCpuSeconds(pid);
-  const started = performance.now();
-  const result = await cannon(options);
-  result.cpuSeconds = processCpuSeconds(pid) - before;
-  result.serverCpu = result.cpuSeconds / ((performance.now() - started) / 1000);
   return result;
 }
 
@@ -102,7 +97,7 @@ async function benchLogproof(label, env) {
     });
     const s = row(
       `logproof ${label} single event, 32 conns`,
-      await measured(server.url, {
+      await measured(() => metricsTimes(server.url), {
         url: `${server.url}/v1/events`,
         method: 'POST',
         headers,
@@ -116,7 +111,7 @@ async function benchLogproof(label, env) {
     });
     const b = row(
       `logproof ${label} batch of 1000, 4 conns`,
-      await measured(server.url, {
+      await measured(() => metricsTimes(server.url), {
         url: `${server.url}/v1/events/batch`,
         method: 'POST',
         headers,
@@ -148,7 +143,7 @@ try {
   });
   floorHttp = row(
     'HTTP floor: no-op Fastify POST, 32 conns',
-    await measuredByPid(noop.pid, {
+    await measured(() => procTimes(noop.pid), {
       url: `${noop.url}/noop`,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
