@@ -2,17 +2,14 @@ import type { EventQueryStore } from './event-query-port.js';
 import type { ExportStore } from './export-port.js';
 import type { LogReadStore } from './log-read-port.js';
 import type { PortalStore } from './portal-port.js';
+import type { TenancyStore } from './tenancy-port.js';
 import type { WebhookStore } from './webhook-port.js';
 import type {
-  ApiKeyRecord,
   AppendWrite,
   CheckpointRecord,
   EventRecord,
   IdempotencyRecord,
   LogHead,
-  OrgKeyRecord,
-  OrgRecord,
-  ProjectRecord,
 } from './records.js';
 
 /** One org log an append touches, with the size of the caller's cached Merkle frontier (or -1). */
@@ -65,7 +62,7 @@ export class StoreConflictError extends Error {
  * database, never only in memory), so chain indexes are dense and never reused.
  */
 export interface Store
-  extends EventQueryStore, LogReadStore, WebhookStore, ExportStore, PortalStore {
+  extends TenancyStore, EventQueryStore, LogReadStore, WebhookStore, ExportStore, PortalStore {
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending versioned migrations; safe to call from several processes at once. */
@@ -73,32 +70,6 @@ export interface Store
   /** Resolves when the database answers and every migration is applied. */
   checkReady(): Promise<void>;
   close(): Promise<void>;
-
-  countProjects(): Promise<number>;
-  insertProject(project: ProjectRecord): Promise<void>;
-  getProject(id: string): Promise<ProjectRecord | null>;
-
-  insertApiKey(key: ApiKeyRecord): Promise<void>;
-  findApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null>;
-  listApiKeys(projectId: string): Promise<ApiKeyRecord[]>;
-  /** Sets revoked_at once; returns the key as stored, or null when not in the project. */
-  revokeApiKey(projectId: string, id: string, at: number): Promise<ApiKeyRecord | null>;
-
-  /**
-   * Creates the org with its first signing key and its size-0 checkpoint, in
-   * one transaction. When the project already has that external id, nothing
-   * is written and the existing org is returned with `created: false`.
-   */
-  createOrg(
-    org: OrgRecord,
-    key: OrgKeyRecord,
-    checkpoint: CheckpointRecord,
-  ): Promise<{ org: OrgRecord; created: boolean }>;
-  /** Looks an org up by id or by external id, within one project. */
-  findOrg(projectId: string, idOrExternalId: string): Promise<OrgRecord | null>;
-  getOrgById(orgId: string): Promise<OrgRecord | null>;
-  listOrgs(projectId: string, options: { limit: number; afterId?: string }): Promise<OrgRecord[]>;
-  listOrgKeys(orgId: string): Promise<OrgKeyRecord[]>;
 
   /**
    * In ONE transaction: locks the log head of every target org (in ascending

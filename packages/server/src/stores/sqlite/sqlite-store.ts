@@ -9,7 +9,6 @@ import type {
   OrgKeyRecord,
   OrgRecord,
   ProjectRecord,
-  Scope,
 } from '../../store/records.js';
 import type { AppendBuilder, AppendTarget, Store } from '../../store/store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -17,6 +16,7 @@ import { SqliteLogReads } from './log-reads.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { SqliteExports } from './exports.js';
 import { SqlitePortal } from './portal.js';
+import { SqliteTenancy } from './tenancy.js';
 import type {
   BrandingPatch,
   PortalLinkRecord,
@@ -28,14 +28,13 @@ import { listEvents } from './event-query.js';
 import type { EventQuery } from '../../store/event-query-port.js';
 import { SqliteAppends } from './appends.js';
 import { openWriteConnection } from './connection.js';
-import { INSERT_CHECKPOINT } from './append-sql.js';
 import type {
   DeliveryAttemptRecord,
   DeliveryProgress,
   WebhookPatch,
   WebhookRecord,
 } from '../../store/webhook-port.js';
-import { toCheckpoint, toEvent, toOrgKey } from '../row-mappers.js';
+import { toCheckpoint, toEvent } from '../row-mappers.js';
 
 // better-sqlite3 is synchronous. Each transaction here runs to completion
 // without yielding, so no other request can slip a statement into it; that is
@@ -43,61 +42,10 @@ import { toCheckpoint, toEvent, toOrgKey } from '../row-mappers.js';
 
 type Row = Record<string, unknown>;
 
-function toOrg(row: Row): OrgRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    externalId: row.external_id as string,
-    name: row.name as string,
-    metadata: JSON.parse(row.metadata as string) as Record<string, string>,
-    createdAt: row.created_at as number,
-    treeSize: row.tree_size as number,
-    headHash: row.head_hash as Uint8Array,
-    rootHash: row.root_hash as Uint8Array,
-  };
-}
-
-function toApiKey(row: Row): ApiKeyRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    name: row.name as string,
-    prefix: row.prefix as string,
-    secretHash: row.secret_hash as string,
-    scopes: JSON.parse(row.scopes as string) as Scope[],
-    createdAt: row.created_at as number,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
-
 type Statements = ReturnType<typeof prepareStatements>;
 
 function prepareStatements(db: Database.Database) {
   return {
-    countProjects: db.prepare('SELECT count(*) AS n FROM projects'),
-    insertProject: db.prepare('INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)'),
-    getProject: db.prepare('SELECT * FROM projects WHERE id = ?'),
-    insertApiKey: db.prepare(
-      'INSERT INTO api_keys (id, project_id, name, prefix, secret_hash, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    findApiKey: db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?'),
-    listApiKeys: db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at, id'),
-    revokeApiKey: db.prepare(
-      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE project_id = ? AND id = ?',
-    ),
-    getApiKey: db.prepare('SELECT * FROM api_keys WHERE project_id = ? AND id = ?'),
-    insertOrg: db.prepare(
-      'INSERT INTO orgs (id, project_id, external_id, name, metadata, created_at, tree_size, head_hash, root_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    findOrgByExternalId: db.prepare('SELECT * FROM orgs WHERE project_id = ? AND external_id = ?'),
-    findOrgById: db.prepare('SELECT * FROM orgs WHERE project_id = ? AND id = ?'),
-    getOrgById: db.prepare('SELECT * FROM orgs WHERE id = ?'),
-    listOrgs: db.prepare('SELECT * FROM orgs WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?'),
-    insertOrgKey: db.prepare(
-      'INSERT INTO org_keys (org_id, key_id, public_key, sealed_seed, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    listOrgKeys: db.prepare('SELECT * FROM org_keys WHERE org_id = ? ORDER BY created_at, key_id'),
-    insertCheckpoint: db.prepare(INSERT_CHECKPOINT),
     getEvent: db.prepare('SELECT * FROM events WHERE id = ? AND project_id = ?'),
     getTargets: db.prepare(
       'SELECT target_type, target_id FROM event_targets WHERE org_id = ? AND chain_index = ? ORDER BY position',
@@ -137,6 +85,7 @@ export class SqliteStore implements Store {
   #stmts: Statements | undefined;
   #logReads: SqliteLogReads | undefined;
   #webhookStore: SqliteWebhooks | undefined;
+  #tenancyStore: SqliteTenancy | undefined;
   readonly #appends: SqliteAppends;
 
   constructor(options: SqliteStoreOptions) {
@@ -202,111 +151,47 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 
-  async countProjects(): Promise<number> {
-    return (this.#s.countProjects.get() as Row).n as number;
+  // --- tenancy: delegate to ./tenancy.ts (TenancyStore)
+  /** Tenancy statements (./tenancy.ts), prepared on first use like #s. */
+  get #tenancy(): SqliteTenancy {
+    this.#tenancyStore ??= new SqliteTenancy(this.#db);
+    return this.#tenancyStore;
   }
-
-  async insertProject(p: ProjectRecord): Promise<void> {
-    this.#s.insertProject.run(p.id, p.name, p.createdAt);
+  countProjects() {
+    return this.#tenancy.countProjects();
   }
-
-  async getProject(id: string): Promise<ProjectRecord | null> {
-    const row = this.#s.getProject.get(id) as Row | undefined;
-    return row
-      ? { id: row.id as string, name: row.name as string, createdAt: row.created_at as number }
-      : null;
+  insertProject(project: ProjectRecord) {
+    return this.#tenancy.insertProject(project);
   }
-
-  async insertApiKey(k: ApiKeyRecord): Promise<void> {
-    this.#s.insertApiKey.run(
-      k.id,
-      k.projectId,
-      k.name,
-      k.prefix,
-      k.secretHash,
-      JSON.stringify(k.scopes),
-      k.createdAt,
-      k.revokedAt,
-    );
+  getProject(id: string) {
+    return this.#tenancy.getProject(id);
   }
-
-  async findApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null> {
-    const row = this.#s.findApiKey.get(secretHash) as Row | undefined;
-    return row ? toApiKey(row) : null;
+  insertApiKey(key: ApiKeyRecord) {
+    return this.#tenancy.insertApiKey(key);
   }
-
-  async listApiKeys(projectId: string): Promise<ApiKeyRecord[]> {
-    return (this.#s.listApiKeys.all(projectId) as Row[]).map(toApiKey);
+  findApiKeyBySecretHash(secretHash: string) {
+    return this.#tenancy.findApiKeyBySecretHash(secretHash);
   }
-
-  async revokeApiKey(projectId: string, id: string, at: number): Promise<ApiKeyRecord | null> {
-    this.#s.revokeApiKey.run(at, projectId, id);
-    const row = this.#s.getApiKey.get(projectId, id) as Row | undefined;
-    return row ? toApiKey(row) : null;
+  listApiKeys(projectId: string) {
+    return this.#tenancy.listApiKeys(projectId);
   }
-
-  async createOrg(
-    org: OrgRecord,
-    key: OrgKeyRecord,
-    checkpoint: CheckpointRecord,
-  ): Promise<{ org: OrgRecord; created: boolean }> {
-    const s = this.#s;
-    return this.#db
-      .transaction(() => {
-        const existing = s.findOrgByExternalId.get(org.projectId, org.externalId) as
-          Row | undefined;
-        if (existing) return { org: toOrg(existing), created: false };
-        s.insertOrg.run(
-          org.id,
-          org.projectId,
-          org.externalId,
-          org.name,
-          JSON.stringify(org.metadata),
-          org.createdAt,
-          org.treeSize,
-          org.headHash,
-          org.rootHash,
-        );
-        s.insertOrgKey.run(
-          key.orgId,
-          key.keyId,
-          key.publicKey,
-          key.sealedSeed,
-          key.createdAt,
-          key.retiredAt,
-        );
-        this.#insertCheckpoint(checkpoint);
-        return { org, created: true };
-      })
-      .immediate();
+  revokeApiKey(projectId: string, id: string, at: number) {
+    return this.#tenancy.revokeApiKey(projectId, id, at);
   }
-
-  async findOrg(projectId: string, idOrExternalId: string): Promise<OrgRecord | null> {
-    const row = (this.#s.findOrgById.get(projectId, idOrExternalId) ??
-      this.#s.findOrgByExternalId.get(projectId, idOrExternalId)) as Row | undefined;
-    return row ? toOrg(row) : null;
+  createOrg(org: OrgRecord, key: OrgKeyRecord, checkpoint: CheckpointRecord) {
+    return this.#tenancy.createOrg(org, key, checkpoint);
   }
-
-  async getOrgById(orgId: string): Promise<OrgRecord | null> {
-    const row = this.#s.getOrgById.get(orgId) as Row | undefined;
-    return row ? toOrg(row) : null;
+  findOrg(projectId: string, idOrExternalId: string) {
+    return this.#tenancy.findOrg(projectId, idOrExternalId);
   }
-
-  async listOrgs(
-    projectId: string,
-    options: { limit: number; afterId?: string },
-  ): Promise<OrgRecord[]> {
-    return (this.#s.listOrgs.all(projectId, options.afterId ?? '', options.limit) as Row[]).map(
-      toOrg,
-    );
+  getOrgById(orgId: string) {
+    return this.#tenancy.getOrgById(orgId);
   }
-
-  async listOrgKeys(orgId: string): Promise<OrgKeyRecord[]> {
-    return (this.#s.listOrgKeys.all(orgId) as Row[]).map(toOrgKey);
+  listOrgs(projectId: string, options: { limit: number; afterId?: string }) {
+    return this.#tenancy.listOrgs(projectId, options);
   }
-
-  #insertCheckpoint(c: CheckpointRecord): void {
-    this.#s.insertCheckpoint.run(c.orgId, c.treeSize, c.rootHash, c.note, c.keyId, c.createdAt);
+  listOrgKeys(orgId: string) {
+    return this.#tenancy.listOrgKeys(orgId);
   }
 
   append<T>(targets: readonly AppendTarget[], build: AppendBuilder<T>): Promise<T> {
