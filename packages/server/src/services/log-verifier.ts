@@ -1,7 +1,6 @@
 import {
   GENESIS_PREVIOUS_HASH,
   MerkleFrontier,
-  bytesToHex,
   chainHash,
   equalBytes,
   isLogproofError,
@@ -15,6 +14,7 @@ import {
 } from '@logproof/core';
 import type { LogRow, PackedLogRange } from '../store/log-read-port.js';
 import type { CheckpointRecord, LogHead, StoredTreeHash } from '../store/records.js';
+import type { LogCheck, LogProblem, LogVerification, VerifiedPrefix } from './log-verification.js';
 import {
   checkPackedRange,
   hashToText,
@@ -24,66 +24,11 @@ import {
   type PackedRangeEnd,
   type PackedRangeStart,
 } from './packed-range-check.js';
+import { diagnoseRow } from './row-diagnosis.js';
 
-/** What a problem is about (API.md "Verification", POST /v1/orgs/{org}/verify). */
-export type LogCheck =
-  /** No row at this chain_index: deleted. */
-  | 'missing'
-  /** The stored canonical bytes are not JSON, or name another event or position. */
-  | 'canonical'
-  /** SHA-256(0x00 || canonical) is not the stored leaf_hash (PROOFS.md §3). */
-  | 'leaf_hash'
-  /** previous_hash / hash do not chain (PROOFS.md §3). */
-  | 'chain_link'
-  /** The Ed25519 event signature does not verify (PROOFS.md §6). */
-  | 'signature'
-  /** A stored Merkle tree hash differs from the one recomputed from the leaves. */
-  | 'tree_hash'
-  /** The recomputed RFC 6962 root differs from a signed checkpoint's. */
-  | 'root'
-  /** A checkpoint's signature, format or stored columns are wrong, or it is missing. */
-  | 'checkpoint'
-  /** The org's stored log head differs from the recomputed one. */
-  | 'head';
-
-export interface LogProblem {
-  /** The first chain_index the problem concerns; null when it concerns no event. */
-  readonly chainIndex: number | null;
-  readonly eventId: string | null;
-  readonly check: LogCheck;
-  readonly detail: string;
-}
-
-/**
- * The verified prefix of a log, from which a later run can continue: its
- * size, the hash of its last event and its Merkle frontier.
- */
-export interface VerifiedPrefix {
-  readonly size: number;
-  readonly headHash: Uint8Array;
-  readonly frontier: MerkleFrontier;
-  /**
-   * The frontier's hashes (largest subtree first), which MerkleFrontier does
-   * not expose: a run continued without them takes the row-by-row path.
-   */
-  readonly frontierHashes?: readonly Uint8Array[];
-}
-
-export interface LogVerification {
-  readonly valid: boolean;
-  readonly treeSize: number;
-  /** The recomputed root; null when a lost leaf made it impossible. */
-  readonly rootHash: Uint8Array | null;
-  /** Event rows checked. */
-  readonly checked: number;
-  readonly problems: readonly LogProblem[];
-  /** More problems were found than are listed. */
-  readonly truncated: boolean;
-  /** The smallest chain_index any problem names (listed or not); null when none does. */
-  readonly firstBadIndex: number | null;
-  /** Where the next run may continue from; null unless the log verified. */
-  readonly prefix: VerifiedPrefix | null;
-}
+// The result types live in log-verification.ts (row-diagnosis.ts needs them
+// too); their importers keep importing them from here.
+export type { LogCheck, LogProblem, LogVerification, VerifiedPrefix } from './log-verification.js';
 
 export interface LogVerifierOptions {
   readonly orgId: string;
@@ -407,98 +352,10 @@ export class LogVerifier {
       this.#appendLeaf(i, row.id, leaf, true);
       return;
     }
-    this.#diagnoseRow(i, row, leaf);
-  }
-
-  /** A row whose stored values disagree: find out which changed, and say it once. */
-  #diagnoseRow(i: number, row: LogRow, leaf: Uint8Array): void {
-    const { crypto } = this.#o;
-    if (this.#checkCanonical(i, row)) {
-      // Another position's event: its own hashes cannot link here, and
-      // reporting each of them would only repeat the one finding.
-      this.#previous = undefined;
-      this.#appendLeaf(i, row.id, leaf, false);
-      return;
-    }
-    const expected = this.#previous;
-    const linked = expected === undefined || equalBytes(row.previousHash, expected);
-    if (!linked) {
-      this.#add(i, row.id, 'chain_link', `previous_hash is not the hash of chain_index ${i - 1}`);
-    }
-    // Which stored values are the originals: the ones that, chained, give the
-    // stored hash. That tells an edited content from an edited leaf_hash, and
-    // an edited previous_hash from a forged hash of the event before.
-    const leafOk = equalBytes(leaf, row.leafHash);
-    const previousCandidates = linked ? [row.previousHash] : [expected!, row.previousHash];
-    const leafCandidates = leafOk ? [leaf] : [leaf, row.leafHash];
-    let hash: Uint8Array | undefined;
-    let chainedLeaf: Uint8Array | undefined;
-    search: for (const p of previousCandidates) {
-      for (const l of leafCandidates) {
-        const h = chainHash(p, l, crypto);
-        if (equalBytes(h, row.hash)) {
-          hash = h;
-          chainedLeaf = l;
-          break search;
-        }
-      }
-    }
-    if (!leafOk) {
-      this.#add(
-        i,
-        row.id,
-        'leaf_hash',
-        chainedLeaf === leaf
-          ? 'the stored leaf_hash was changed: the content and the chain agree on another'
-          : chainedLeaf === row.leafHash
-            ? `the content was changed: its canonical bytes hash to ${bytesToHex(leaf)}, not to the leaf_hash the chain holds`
-            : 'the content or the leaf_hash was changed: the canonical bytes do not hash to the stored leaf_hash',
-      );
-    }
-    if (hash === undefined) {
-      this.#add(
-        i,
-        row.id,
-        'chain_link',
-        'hash is not SHA-256(previous_hash || leaf_hash): the stored hash was changed',
-      );
-      hash = chainHash(previousCandidates[0]!, leaf, crypto);
-    }
-    this.#previous = hash;
-    this.#appendLeaf(i, row.id, leaf, leafOk);
-  }
-
-  /**
-   * The canonical bytes must be an entry of this org at this position.
-   * Returns true when they are another position's (rows were moved).
-   */
-  #checkCanonical(i: number, row: LogRow): boolean {
-    let entry: unknown;
-    try {
-      entry = JSON.parse(row.canonical);
-    } catch {
-      this.#add(i, row.id, 'canonical', 'the stored canonical bytes are not JSON');
-      return false;
-    }
-    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    if (e.chain_index !== i) {
-      this.#add(
-        i,
-        row.id,
-        'canonical',
-        `the row holds the event of chain_index ${JSON.stringify(e.chain_index)}: rows were moved or swapped`,
-      );
-      return true;
-    }
-    if (e.id !== row.id || e.org !== this.#o.orgId) {
-      this.#add(
-        i,
-        row.id,
-        'canonical',
-        `the canonical bytes name event ${JSON.stringify(e.id)} of org ${JSON.stringify(e.org)}`,
-      );
-    }
-    return false;
+    const found = diagnoseRow(i, row, leaf, this.#previous, this.#o.orgId, crypto);
+    for (const p of found.problems) this.#add(p.chainIndex, p.eventId, p.check, p.detail);
+    this.#previous = found.previous;
+    this.#appendLeaf(i, row.id, leaf, found.rowConsistent);
   }
 
   #checkSignature(i: number, row: LogRow, bytes: Uint8Array): void {
