@@ -1,8 +1,12 @@
 import type {
+  ApiKeyRecord,
   CheckpointRecord,
   EventRecord,
   EventTargetRef,
   OrgKeyRecord,
+  OrgRecord,
+  ProjectRecord,
+  Scope,
 } from '../store/records.js';
 
 // Row → record mappings shared by both adapters: their tables have the same
@@ -10,6 +14,46 @@ import type {
 
 /** A database row as a driver returns it. */
 export type Row = Record<string, unknown>;
+
+/**
+ * A JSON column's value: SQLite keeps JSON as TEXT, pg hands jsonb back
+ * parsed. The columns read through this (org metadata, key scopes) always
+ * hold an object or an array, never a bare JSON string, so a string is TEXT.
+ */
+function fromJsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+export function toProject(row: Row): ProjectRecord {
+  return { id: row.id as string, name: row.name as string, createdAt: row.created_at as number };
+}
+
+export function toOrg(row: Row): OrgRecord {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    externalId: row.external_id as string,
+    name: row.name as string,
+    metadata: fromJsonColumn(row.metadata) as Record<string, string>,
+    createdAt: row.created_at as number,
+    treeSize: row.tree_size as number,
+    headHash: row.head_hash as Uint8Array,
+    rootHash: row.root_hash as Uint8Array,
+  };
+}
+
+export function toApiKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    projectId: row.project_id as string,
+    name: row.name as string,
+    prefix: row.prefix as string,
+    secretHash: row.secret_hash as string,
+    scopes: fromJsonColumn(row.scopes) as Scope[],
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
 
 export function toEvent(row: Row, targets: readonly EventTargetRef[]): EventRecord {
   return {

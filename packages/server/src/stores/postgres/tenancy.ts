@@ -5,45 +5,13 @@ import type {
   OrgKeyRecord,
   OrgRecord,
   ProjectRecord,
-  Scope,
 } from '../../store/records.js';
 import type { TenancyStore } from '../../store/tenancy-port.js';
-import { toOrgKey, type Row } from '../row-mappers.js';
+import { toApiKey, toOrg, toOrgKey, toProject, type Row } from '../row-mappers.js';
 import { insertCheckpoints } from './appends.js';
 
 // TenancyStore for PostgreSQL (projects, API keys, orgs and their signing keys):
 // the adapter (postgres-store.ts) delegates here.
-
-function toProject(row: Row): ProjectRecord {
-  return { id: row.id as string, name: row.name as string, createdAt: row.created_at as number };
-}
-
-function toApiKey(row: Row): ApiKeyRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    name: row.name as string,
-    prefix: row.prefix as string,
-    secretHash: row.secret_hash as string,
-    scopes: row.scopes as Scope[],
-    createdAt: row.created_at as number,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
-
-function toOrg(row: Row): OrgRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    externalId: row.external_id as string,
-    name: row.name as string,
-    metadata: row.metadata as Record<string, string>,
-    createdAt: row.created_at as number,
-    treeSize: row.tree_size as number,
-    headHash: row.head_hash as Uint8Array,
-    rootHash: row.root_hash as Uint8Array,
-  };
-}
 
 /** Projects, API keys and orgs on PostgreSQL: single statements, and one transaction per new org. */
 export class PostgresTenancy implements TenancyStore {

@@ -5,41 +5,13 @@ import type {
   OrgKeyRecord,
   OrgRecord,
   ProjectRecord,
-  Scope,
 } from '../../store/records.js';
 import type { TenancyStore } from '../../store/tenancy-port.js';
-import { toOrgKey, type Row } from '../row-mappers.js';
+import { toApiKey, toOrg, toOrgKey, toProject, type Row } from '../row-mappers.js';
 import { INSERT_CHECKPOINT } from './append-sql.js';
 
 // TenancyStore for SQLite (projects, API keys, orgs and their signing keys):
 // the adapter (sqlite-store.ts) delegates here.
-
-function toOrg(row: Row): OrgRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    externalId: row.external_id as string,
-    name: row.name as string,
-    metadata: JSON.parse(row.metadata as string) as Record<string, string>,
-    createdAt: row.created_at as number,
-    treeSize: row.tree_size as number,
-    headHash: row.head_hash as Uint8Array,
-    rootHash: row.root_hash as Uint8Array,
-  };
-}
-
-function toApiKey(row: Row): ApiKeyRecord {
-  return {
-    id: row.id as string,
-    projectId: row.project_id as string,
-    name: row.name as string,
-    prefix: row.prefix as string,
-    secretHash: row.secret_hash as string,
-    scopes: JSON.parse(row.scopes as string) as Scope[],
-    createdAt: row.created_at as number,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
-}
 
 function prepare(db: Database.Database) {
   return {
@@ -89,9 +61,7 @@ export class SqliteTenancy implements TenancyStore {
 
   async getProject(id: string): Promise<ProjectRecord | null> {
     const row = this.#s.getProject.get(id) as Row | undefined;
-    return row
-      ? { id: row.id as string, name: row.name as string, createdAt: row.created_at as number }
-      : null;
+    return row ? toProject(row) : null;
   }
 
   async insertApiKey(k: ApiKeyRecord): Promise<void> {
