@@ -34,13 +34,11 @@ import type {
   WebhookPatch,
   WebhookRecord,
 } from '../../store/webhook-port.js';
-import { toCheckpoint, toEvent } from '../row-mappers.js';
+import { toCheckpoint, toEvent, type Row } from '../row-mappers.js';
 
 // better-sqlite3 is synchronous. Each transaction here runs to completion
 // without yielding, so no other request can slip a statement into it; that is
 // what makes the embedded store safe without a connection pool.
-
-type Row = Record<string, unknown>;
 
 type Statements = ReturnType<typeof prepareStatements>;
 
