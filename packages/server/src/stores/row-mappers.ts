@@ -16,9 +16,10 @@ import type {
 export type Row = Record<string, unknown>;
 
 /**
- * A JSON column's value: SQLite keeps JSON as TEXT, pg hands jsonb back
- * parsed. The columns read through this (org metadata, key scopes) always
- * hold an object or an array, never a bare JSON string, so a string is TEXT.
+ * A JSON column's value: SQLite keeps JSON as TEXT, pg hands JSON and
+ * JSONB columns back parsed (org metadata is JSON there, scopes JSONB: see
+ * postgres/migrations.ts). Both always hold an object or an array, never a
+ * bare JSON string, so a string is SQLite's TEXT.
  */
 function fromJsonColumn(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
